@@ -1,0 +1,383 @@
+"""Shared machinery of skvae's estimators.
+
+:class:`BaseAutoencoder` is a plain scikit-learn estimator that *owns* a private
+skorch net (``net_``): it declares and validates the parameters, validates the
+data, builds the net, runs skorch's training, and implements the batched
+post-fit methods. Subclasses say which module and criterion to build and how to
+encode, decode and score rows.
+"""
+
+from __future__ import annotations
+
+import copy
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    _fit_context,
+)
+from sklearn.utils import check_array, check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+from skorch.callbacks import EarlyStopping
+
+from ._data import HoldoutSplit, TensorDataset, as_float_tensor, map_batches
+from ._net import AutoencoderNet
+from .losses import RECONSTRUCTION_LOSSES, decoder_mean
+from .modules import ACTIVATIONS
+
+OPTIMIZERS = {
+    "adam": torch.optim.Adam,
+    "adamw": torch.optim.AdamW,
+    "sgd": torch.optim.SGD,
+    "rmsprop": torch.optim.RMSprop,
+}
+
+_FLOAT_DTYPES = (np.float64, np.float32)
+
+
+def resolve_device(device) -> torch.device:
+    """Turn the ``device`` parameter into a usable :class:`torch.device`.
+
+    ``"auto"`` is CUDA when available, else the CPU. A CUDA device that is not
+    there is an error rather than a silent fall-back.
+    """
+    if isinstance(device, str) and device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        resolved = torch.device(device)
+    except RuntimeError as exc:
+        raise ValueError(
+            f"device={device!r} is not a device torch knows ({exc}). "
+            "Use 'auto', 'cpu', 'cuda' or 'cuda:N'."
+        ) from None
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(
+            f"device={device!r} was requested but CUDA is not available on this machine "
+            "(torch.cuda.is_available() is False). Use device='auto' to train on the GPU "
+            "when there is one and on the CPU otherwise, or device='cpu'."
+        )
+    return resolved
+
+
+class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """Base class of :class:`AutoencoderTransformer` and :class:`VAETransformer`.
+
+    Not meant to be used directly; see the subclasses for the parameters.
+    """
+
+    _parameter_constraints: dict = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions(set(ACTIVATIONS))],
+        "reconstruction_loss": [StrOptions(set(RECONSTRUCTION_LOSSES))],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "optimizer": [StrOptions(set(OPTIMIZERS)), type],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither"), None],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), None],
+        "device": [str, torch.device],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "callbacks": [list, None],
+    }
+
+    def __init__(
+        self,
+        n_components=2,
+        *,
+        hidden_layer_sizes=(256, 128),
+        activation="relu",
+        reconstruction_loss="mse",
+        dropout=0.0,
+        batch_size=128,
+        max_epochs=100,
+        lr=1e-3,
+        optimizer="adam",
+        weight_decay=0.0,
+        validation_fraction=None,
+        n_iter_no_change=None,
+        device="auto",
+        random_state=None,
+        verbose=0,
+        warm_start=False,
+        callbacks=None,
+    ):
+        self.n_components = n_components
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.reconstruction_loss = reconstruction_loss
+        self.dropout = dropout
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.lr = lr
+        self.optimizer = optimizer
+        self.weight_decay = weight_decay
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.callbacks = callbacks
+
+    # ------------------------------------------------------------------ subclass hooks
+    def _module_class(self):
+        raise NotImplementedError
+
+    def _criterion(self):
+        raise NotImplementedError
+
+    def _model_callbacks(self) -> list:
+        """Callbacks the model itself needs (e.g. KL warm-up)."""
+        return []
+
+    def _encode(self, x: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def _score_rows(self, x: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def _warn_params(self) -> None:
+        """Warn about parameter combinations that are valid but likely unintended."""
+
+    def _after_fit(self, X, seed: int) -> None:
+        """Extra fitted state (e.g. the AE's latent density); default none."""
+
+    # ------------------------------------------------------------------ fit
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Train the network on ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training rows (numbers only; float64 or float32, computed in float32).
+        y : None
+            Ignored; present for API consistency (pipelines pass it).
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        saved = self.__dict__.copy()
+        try:
+            self._fit(X)
+        except BaseException:
+            # a failed fit must leave a previously fitted model as it was
+            self.__dict__.clear()
+            self.__dict__.update(saved)
+            raise
+        return self
+
+    def _fit(self, X):
+        warm = self.warm_start and hasattr(self, "net_")
+        X = validate_data(self, X, dtype=_FLOAT_DTYPES, reset=not warm)
+        self._check_range(X)
+        self._warn_params()
+        device = resolve_device(self.device)
+        rng = check_random_state(self.random_state)
+        seed = int(rng.randint(np.iinfo(np.int32).max))
+        valid_index = self._draw_validation_rows(len(X), rng)
+        cuda = [device.index or 0] if device.type == "cuda" else []
+        with torch.random.fork_rng(devices=cuda):
+            torch.manual_seed(seed)
+            if warm:
+                net = copy.deepcopy(self.net_)
+                net.partial_fit(TensorDataset(as_float_tensor(X, device)))
+            else:
+                net = self._build_net(X.shape[1], device, valid_index)
+                net.fit(TensorDataset(as_float_tensor(X, device)))
+        net.module_.eval()
+        self.net_ = net
+        self.history_ = net.history
+        self.n_iter_ = len(net.history)
+        self._after_fit(X, seed)
+
+    def _draw_validation_rows(self, n_samples, rng):
+        if self.validation_fraction is None:
+            return None
+        n_valid = int(round(self.validation_fraction * n_samples))
+        if not 1 <= n_valid < n_samples:
+            raise ValueError(
+                f"validation_fraction={self.validation_fraction} leaves {n_valid} of "
+                f"{n_samples} rows for validation; at least one row must go to each side. "
+                "Use a larger fraction, more data, or validation_fraction=None."
+            )
+        return rng.permutation(n_samples)[:n_valid]
+
+    def _build_net(self, n_features, device, valid_index):
+        hidden = self._hidden_sizes()
+        optimizer = OPTIMIZERS.get(self.optimizer, self.optimizer)
+        callbacks = self._model_callbacks() + copy.deepcopy(self.callbacks or [])
+        if self.n_iter_no_change is not None:
+            monitor = "train_loss" if valid_index is None else "valid_loss"
+            callbacks.append(
+                EarlyStopping(monitor=monitor, patience=self.n_iter_no_change, load_best=True)
+            )
+        return AutoencoderNet(
+            module=self._module_class(),
+            module__n_features=n_features,
+            module__n_components=self.n_components,
+            module__hidden_layer_sizes=hidden,
+            module__activation=self.activation,
+            module__dropout=self.dropout,
+            criterion=self._criterion(),
+            optimizer=optimizer,
+            optimizer__weight_decay=self.weight_decay,
+            lr=self.lr,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            train_split=None if valid_index is None else HoldoutSplit(valid_index),
+            callbacks=callbacks,
+            device=device,
+            verbose=self.verbose,
+        )
+
+    def _hidden_sizes(self) -> tuple:
+        sizes = self.hidden_layer_sizes
+        sizes = (sizes,) if isinstance(sizes, Integral) else tuple(sizes)
+        if not all(isinstance(s, Integral) and s > 0 for s in sizes):
+            raise ValueError(
+                f"hidden_layer_sizes must hold positive integers, got {self.hidden_layer_sizes!r}. "
+                "Use e.g. (256, 128), or () for a linear model."
+            )
+        return sizes
+
+    def _check_range(self, X):
+        if self.reconstruction_loss != "bce" or X.size == 0:
+            return
+        low, high = float(X.min()), float(X.max())
+        if low < 0 or high > 1:
+            raise ValueError(
+                "reconstruction_loss='bce' needs every value in [0, 1], but X has values in "
+                f"[{low:.4g}, {high:.4g}]. Scale the data first (e.g. MinMaxScaler), or use "
+                "reconstruction_loss='mse'."
+            )
+
+    # ------------------------------------------------------------------ post-fit
+    @property
+    def _device(self) -> torch.device:
+        return torch.device(self.net_.device)
+
+    @property
+    def _module(self) -> torch.nn.Module:
+        module = self.net_.module_
+        module.eval()
+        return module
+
+    @property
+    def _n_features_out(self):
+        check_is_fitted(self, "net_")
+        return self.n_components
+
+    def transform(self, X):
+        """Encode ``X`` into the latent space.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, n_components)
+            Latent codes, in ``X``'s float dtype. Deterministic, and each row's code
+            does not depend on the other rows passed.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=_FLOAT_DTYPES, reset=False)
+        Z = map_batches(self._encode, X, self._device)
+        return Z.astype(X.dtype, copy=False)
+
+    def inverse_transform(self, X):
+        """Decode latent codes back to the input space.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_components)
+            Latent codes (e.g. from :meth:`transform` or a grid over the latent space).
+
+        Returns
+        -------
+        X_original : ndarray of shape (n_samples, n_features_in_)
+            Decoder means: probabilities with ``reconstruction_loss="bce"``, values with
+            ``"mse"``.
+        """
+        check_is_fitted(self)
+        Z = check_array(X, dtype=_FLOAT_DTYPES, input_name="X")
+        if Z.shape[1] != self.n_components:
+            raise ValueError(
+                f"X has {Z.shape[1]} columns, but {type(self).__name__} decodes codes of "
+                f"n_components={self.n_components} columns. Pass the output of transform()."
+            )
+        X_hat = map_batches(self._decode, Z, self._device)
+        return X_hat.astype(Z.dtype, copy=False)
+
+    def _decode(self, z: torch.Tensor) -> torch.Tensor:
+        return decoder_mean(self._module.decode(z), self.reconstruction_loss)
+
+    def score_samples(self, X):
+        """Per-row score: higher means the model explains the row better.
+
+        See the subclass for what the score is. Deterministic and row-independent.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=_FLOAT_DTYPES, reset=False)
+        self._check_range(X)
+        return map_batches(self._score_rows, X, self._device).astype(np.float64)
+
+    def score(self, X, y=None):
+        """Mean of :meth:`score_samples` over the rows of ``X`` (higher is better).
+
+        This is what :class:`~sklearn.model_selection.GridSearchCV` uses when no
+        ``scoring`` is given.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        score : float
+        """
+        return float(np.mean(self.score_samples(X)))
+
+    def _decode_codes(self, Z) -> np.ndarray:
+        return map_batches(self._decode, Z, self._device).astype(np.float64)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+
+def warn_long_warmup(kl_warmup, max_epochs):
+    """Warn when a KL warm-up never reaches the full weight within ``max_epochs``."""
+    if kl_warmup > max_epochs:
+        warnings.warn(
+            f"kl_warmup={kl_warmup} is longer than max_epochs={max_epochs}: the KL weight "
+            f"only reaches {max_epochs / kl_warmup:.2f} * beta. Lower kl_warmup or raise "
+            "max_epochs.",
+            UserWarning,
+            stacklevel=5,
+        )
