@@ -182,7 +182,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
     def _fit(self, X):
         warm = self.warm_start and hasattr(self, "net_")
-        X = validate_data(self, X, dtype=_FLOAT_DTYPES, reset=not warm)
+        X = self._validate_X(X, reset=not warm)
         self._check_range(X)
         self._warn_params()
         device = resolve_device(self.device)
@@ -203,6 +203,22 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         self.history_ = net.history
         self.n_iter_ = len(net.history)
         self._after_fit(X, seed)
+
+    def _validate_X(self, X, reset=False):
+        """``validate_data`` for numeric rows, with a clear error for non-numeric input."""
+        try:
+            return validate_data(self, X, dtype=_FLOAT_DTYPES, reset=reset)
+        except ValueError as exc:
+            if "could not convert" not in str(exc):
+                raise
+            where = ""
+            if hasattr(X, "select_dtypes"):
+                where = f" in columns {list(X.select_dtypes(exclude='number').columns)}"
+            raise TypeError(
+                f"{type(self).__name__} needs numeric data, but X holds non-numeric values"
+                f"{where} ({exc}). Encode categorical columns first, e.g. with OneHotEncoder "
+                "inside a ColumnTransformer."
+            ) from None
 
     def _draw_validation_rows(self, n_samples, rng):
         if self.validation_fraction is None:
@@ -295,7 +311,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             does not depend on the other rows passed.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=_FLOAT_DTYPES, reset=False)
+        X = self._validate_X(X)
         Z = map_batches(self._encode, X, self._device)
         return Z.astype(X.dtype, copy=False)
 
@@ -340,7 +356,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         scores : ndarray of shape (n_samples,)
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=_FLOAT_DTYPES, reset=False)
+        X = self._validate_X(X)
         self._check_range(X)
         return map_batches(self._score_rows, X, self._device).astype(np.float64)
 

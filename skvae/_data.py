@@ -22,8 +22,13 @@ import numpy as np
 import torch
 
 #: Rows per forward pass at inference time: large enough to amortise per-call
-#: overhead, small enough to keep activations of wide models in memory.
-INFERENCE_BATCH_SIZE = 4096
+#: overhead, small enough to keep activations of wide models in memory. Every
+#: inference pass has exactly this many rows (the last chunk is zero-padded):
+#: BLAS libraries pick kernels, blockings and thread splits by matrix shape, so
+#: float32 results for a row could otherwise change in the last bit with the
+#: number of other rows in the call. A fixed shape makes each row's output a
+#: function of that row alone (scikit-learn's subset-invariance check).
+INFERENCE_BATCH_SIZE = 1024
 
 
 def as_float_tensor(X, device) -> torch.Tensor:
@@ -101,14 +106,21 @@ class HoldoutSplit:
 
 
 def map_batches(fn, X, device, batch_size: int = INFERENCE_BATCH_SIZE) -> np.ndarray:
-    """Apply ``fn`` (tensor -> tensor) to ``X`` in chunks; return one float32 array.
+    """Apply ``fn`` (row-wise, tensor -> tensor) to ``X`` in chunks; return one float32 array.
 
-    Chunks move to ``device`` one at a time; outputs stay on the device and are
-    concatenated and copied to the host once.
+    Chunks of exactly ``batch_size`` rows (the last one zero-padded, see
+    :data:`INFERENCE_BATCH_SIZE`) move to ``device`` one at a time; outputs stay
+    on the device and are concatenated and copied to the host once.
     """
     X = np.asarray(X)
+    n = len(X)
     outputs = []
     with torch.inference_mode():
-        for start in range(0, max(len(X), 1), batch_size):
-            outputs.append(fn(as_float_tensor(X[start:start + batch_size], device)))
+        for start in range(0, n, batch_size):
+            chunk = as_float_tensor(X[start:start + batch_size], device)
+            rows = len(chunk)
+            if rows < batch_size:
+                padding = chunk.new_zeros((batch_size - rows, *chunk.shape[1:]))
+                chunk = torch.cat([chunk, padding])
+            outputs.append(fn(chunk)[:rows])
         return torch.cat(outputs).cpu().numpy()

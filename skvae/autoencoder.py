@@ -10,6 +10,7 @@ from sklearn.utils import check_random_state, check_scalar
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseAutoencoder
+from ._data import map_batches
 from .losses import ReconstructionLoss, reconstruction_error
 from .modules import Autoencoder
 
@@ -132,7 +133,7 @@ class AutoencoderTransformer(BaseAutoencoder):
         return -reconstruction_error(self._module(x)[0], x, self.reconstruction_loss)
 
     def _after_fit(self, X, seed):
-        codes = self.transform(X)
+        codes = map_batches(self._encode, X, self._device)
         density = GaussianMixture(
             n_components=min(N_DENSITY_COMPONENTS, len(codes)), reg_covar=1e-4, random_state=seed
         )

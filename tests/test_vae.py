@@ -1,0 +1,79 @@
+"""VAETransformer: held-out ELBO, novelty ranking, KL warm-up, the ELBO estimator."""
+
+import numpy as np
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from skvae import VAETransformer
+
+
+@pytest.fixture(scope="module")
+def fitted_vae(digits_split):
+    # documented defaults plus only max_epochs and batch_size
+    return VAETransformer(max_epochs=100, batch_size=128, random_state=0).fit(digits_split[0])
+
+
+def test_training_improves_held_out_elbo(fitted_vae, digits_split):
+    X_train, X_test = digits_split[:2]
+    one_epoch = VAETransformer(max_epochs=1, batch_size=128, random_state=0).fit(X_train)
+    assert fitted_vae.score(X_test) > one_epoch.score(X_test) + 5.0
+
+
+def test_score_samples_ranks_noise_below_digits(fitted_vae, digits_split):
+    X_test = digits_split[1]
+    noise = np.random.RandomState(0).uniform(size=X_test.shape)
+    scores = np.r_[fitted_vae.score_samples(X_test), fitted_vae.score_samples(noise)]
+    labels = np.r_[np.ones(len(X_test)), np.zeros(len(noise))]
+    assert roc_auc_score(labels, scores) >= 0.95
+
+
+def test_posterior_does_not_collapse(fitted_vae):
+    # the learned Gaussian variance keeps reconstruction and KL balanced on [0, 1] data
+    assert fitted_vae.history_[-1, "train_kl"] > 2.0
+    assert 0 < fitted_vae.noise_variance_ < 0.1
+
+
+def test_score_is_a_deterministic_row_independent_elbo(fitted_vae, digits_split):
+    X_test = digits_split[1]
+    scores = fitted_vae.score_samples(X_test)
+    np.testing.assert_array_equal(scores, fitted_vae.score_samples(X_test))
+    np.testing.assert_array_equal(scores[5:9], fitted_vae.score_samples(X_test[5:9]))
+    assert fitted_vae.score(X_test) == pytest.approx(scores.mean())
+
+
+def test_score_matches_the_training_objective(fitted_vae, digits_split):
+    # the last epoch's (recon + KL) at beta=1 is a noisy estimate of the training ELBO
+    X_train = digits_split[0]
+    last = fitted_vae.history_[-1]
+    assert -fitted_vae.score(X_train) == pytest.approx(last["train_recon"] + last["train_kl"],
+                                                      abs=3.0)
+
+
+@pytest.mark.parametrize("loss", ["bce", "mse"])
+def test_sample_decodes_prior_draws(digits_split, loss):
+    vae = VAETransformer(reconstruction_loss=loss, max_epochs=5, random_state=0)
+    vae.fit(digits_split[0])
+    samples = vae.sample(100, random_state=0)
+    assert samples.shape == (100, 64)
+    np.testing.assert_array_equal(samples, vae.sample(100, random_state=0))
+    Z = np.random.RandomState(0).standard_normal((100, 2))
+    np.testing.assert_allclose(samples, vae.inverse_transform(Z), rtol=1e-6)
+    if loss == "bce":
+        assert samples.min() >= 0 and samples.max() <= 1
+
+
+def test_kl_warmup_ramps_the_kl_weight(small_X):
+    vae = VAETransformer(beta=0.5, kl_warmup=4, max_epochs=6, random_state=0).fit(small_X)
+    np.testing.assert_allclose(vae.history_[:, "kl_weight"], [0.125, 0.25, 0.375, 0.5, 0.5, 0.5])
+
+
+def test_kl_warmup_longer_than_training_warns(small_X):
+    with pytest.warns(UserWarning, match=r"kl_warmup=10 is longer than max_epochs=3"):
+        VAETransformer(kl_warmup=10, max_epochs=3).fit(small_X)
+
+
+def test_beta_zero_trains_without_kl_pressure(small_X):
+    vae = VAETransformer(beta=0.0, max_epochs=30, random_state=0).fit(small_X)
+    history = vae.history_
+    np.testing.assert_allclose(history[:, "train_loss"], history[:, "train_recon"], rtol=1e-5)
+    assert history[-1, "train_kl"] > history[0, "train_kl"]
