@@ -223,7 +223,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     def _draw_validation_rows(self, n_samples, rng):
         if self.validation_fraction is None:
             return None
-        n_valid = int(round(self.validation_fraction * n_samples))
+        n_valid = round(self.validation_fraction * n_samples)
         if not 1 <= n_valid < n_samples:
             raise ValueError(
                 f"validation_fraction={self.validation_fraction} leaves {n_valid} of "

@@ -59,14 +59,14 @@ class AutoencoderNet(NeuralNet):
         # the epoch's only device -> host transfer
         values = torch.stack(losses + [self._term_sums[k] for k in keys]).tolist()
         batch_rows = self.history[-1]["batches"][-len(losses):]
-        for row, loss, size in zip(batch_rows, values, sizes):
+        for row, loss, size in zip(batch_rows, values, sizes, strict=False):
             row[prefix + "_loss"] = loss
             row[prefix + "_batch_size"] = size
         self.history.record(prefix + "_batch_count", len(losses))
         n_rows = sum(sizes)
-        for key, total in zip(keys, values[len(losses):]):
+        for key, total in zip(keys, values[len(losses):], strict=True):
             self.history.record(f"{prefix}_{key}", total / n_rows)
-        epoch_loss = sum(v * s for v, s in zip(values, sizes)) / n_rows
+        epoch_loss = sum(v * s for v, s in zip(values, sizes, strict=False)) / n_rows
         if not math.isfinite(epoch_loss):
             raise TrainingDivergedError(
                 f"The {prefix} loss became {epoch_loss} in epoch {len(self.history)}: "

@@ -11,8 +11,8 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseAutoencoder, warn_long_warmup
-from .callbacks import KLWarmup
 from ._data import map_batches
+from .callbacks import KLWarmup
 from .losses import MIN_NOISE_VARIANCE, ELBOLoss, gaussian_kl, reconstruction_nll
 from .modules import VariationalAutoencoder
 

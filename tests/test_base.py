@@ -1,4 +1,4 @@
-"""Behaviour shared by both estimators: the sklearn contract, errors, persistence, training options."""
+"""Both estimators: the sklearn contract, errors, persistence, training options."""
 
 import io
 import pickle
@@ -254,8 +254,8 @@ def test_empty_array_is_rejected():
 def test_bce_needs_values_in_unit_interval(small_X):
     X = small_X.copy()
     X[0, 0], X[1, 1] = -0.5, 2.0
-    with pytest.raises(ValueError, match=r"reconstruction_loss='bce' needs every value in "
-                                         r"\[0, 1\], but X has values in \[-0.5, 2\].*MinMaxScaler"):
+    msg = r"'bce' needs every value in \[0, 1\], but X has values in \[-0.5, 2\].*MinMaxScaler"
+    with pytest.raises(ValueError, match=msg):
         VAETransformer(**FAST, reconstruction_loss="bce").fit(X)
 
 
@@ -294,9 +294,9 @@ def test_invalid_parameters(small_X, params, match):
 
 
 def test_invalid_vae_parameters(small_X):
-    with pytest.raises(InvalidParameterError, match="'beta' parameter .* range"):
+    with pytest.raises(InvalidParameterError, match=r"'beta' parameter .* range"):
         VAETransformer(beta=-1).fit(small_X)
-    with pytest.raises(InvalidParameterError, match="'kl_warmup' parameter .* range"):
+    with pytest.raises(InvalidParameterError, match=r"'kl_warmup' parameter .* range"):
         VAETransformer(kl_warmup=-1).fit(small_X)
 
 
