@@ -1,0 +1,76 @@
+"""Quality on scikit-learn's digits (pixels / 16, 80/20 split): PCA vs AE vs VAE, over seeds.
+
+The unit tests pin single-seed bars; this script reports the spread over seeds.
+Documented defaults plus only ``max_epochs`` and ``batch_size``, as in the tests.
+
+    python benchmarks/bench_digits.py [--seeds 5] [--epochs 100]
+
+Writes ``benchmarks/results/digits-<device>.json`` and ``.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+from _report import environment, write
+from sklearn.datasets import load_digits
+from sklearn.decomposition import PCA
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import train_test_split
+
+from skvae import AutoencoderTransformer, VAETransformer
+from skvae._base import resolve_device
+from skvae.metrics import knn_accuracy, reconstruction_mse, trustworthiness
+
+
+def evaluate(model, data):
+    X_train, X_test, y_train, y_test = data
+    start = time.perf_counter()
+    model.fit(X_train)
+    fit_s = time.perf_counter() - start
+    Z_train, Z_test = model.transform(X_train), model.transform(X_test)
+    row = {"fit_s": fit_s, "test_mse": reconstruction_mse(model, X_test),
+           "knn5": knn_accuracy(Z_train, y_train, Z_test, y_test),
+           "trust": float(trustworthiness(X_test, Z_test, n_neighbors=5))}
+    if isinstance(model, VAETransformer):
+        noise = np.random.RandomState(0).uniform(size=X_test.shape)
+        scores = np.r_[model.score_samples(X_test), model.score_samples(noise)]
+        row["elbo"] = model.score(X_test)
+        row["noise_auc"] = roc_auc_score(np.r_[np.ones(len(X_test)), np.zeros(len(noise))], scores)
+    return row
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--epochs", type=int, default=100)
+    args = parser.parse_args()
+    X, y = load_digits(return_X_y=True)
+    data = train_test_split(X / 16.0, y, test_size=0.2, random_state=0)
+    device = str(resolve_device("auto"))
+    rows = []
+    for seed in range(args.seeds):
+        nets = dict(n_components=2, max_epochs=args.epochs, batch_size=128, random_state=seed)
+        pca = evaluate(PCA(n_components=2), data)
+        ae = evaluate(AutoencoderTransformer(**nets), data)
+        vae = evaluate(VAETransformer(**nets), data)
+        vae1 = VAETransformer(**{**nets, "max_epochs": 1}).fit(data[0]).score(data[1])
+        rows.append({
+            "seed": seed,
+            "pca_mse": pca["test_mse"], "ae_mse": ae["test_mse"],
+            "ae_mse_over_pca": ae["test_mse"] / pca["test_mse"],
+            "pca_knn5": pca["knn5"], "ae_knn5": ae["knn5"], "vae_knn5": vae["knn5"],
+            "pca_trust": pca["trust"], "ae_trust": ae["trust"], "vae_trust": vae["trust"],
+            "vae_elbo": vae["elbo"], "vae_1epoch_elbo": vae1, "vae_noise_auc": vae["noise_auc"],
+            "ae_fit_s": ae["fit_s"], "vae_fit_s": vae["fit_s"],
+        })
+        print(rows[-1])
+    notes = (f"load_digits / 16, train_test_split(test_size=0.2, random_state=0); "
+             f"n_components=2, max_epochs={args.epochs}, batch_size=128, other parameters default.")
+    print(write(f"digits-{device}", environment(device), rows, notes).read_text())
+
+
+if __name__ == "__main__":
+    main()
