@@ -26,7 +26,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch.callbacks import EarlyStopping
 
-from ._data import HoldoutSplit, TensorDataset, as_float_tensor, map_batches
+from ._data import HoldoutSplit, TensorDataset, map_batches, training_tensor
 from ._net import AutoencoderNet
 from .losses import RECONSTRUCTION_LOSSES, decoder_mean
 from .modules import ACTIVATIONS
@@ -194,10 +194,10 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             torch.manual_seed(seed)
             if warm:
                 net = copy.deepcopy(self.net_)
-                net.partial_fit(TensorDataset(as_float_tensor(X, device)))
+                net.partial_fit(TensorDataset(training_tensor(X, device)))
             else:
                 net = self._build_net(X.shape[1], device, valid_index)
-                net.fit(TensorDataset(as_float_tensor(X, device)))
+                net.fit(TensorDataset(training_tensor(X, device)))
         net.module_.eval()
         self.net_ = net
         self.history_ = net.history

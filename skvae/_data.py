@@ -18,6 +18,8 @@ These plug into skorch through its extension points (``dataset``,
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import torch
 
@@ -31,9 +33,28 @@ import torch
 INFERENCE_BATCH_SIZE = 1024
 
 
+#: Share of the free device memory the training tensor may take; above it the data
+#: stays in pinned host memory and each batch is copied to the device on the fly.
+DEVICE_MEMORY_SHARE = 0.5
+
+
 def as_float_tensor(X, device) -> torch.Tensor:
     """Copy a 2-D array to ``device`` as float32 (a copy, so read-only inputs are safe)."""
     return torch.tensor(np.asarray(X), dtype=torch.float32, device=device)
+
+
+def training_tensor(X, device: torch.device) -> torch.Tensor:
+    """The training array as one float32 tensor, on ``device`` when it fits there.
+
+    On a GPU whose free memory cannot comfortably hold the data (see
+    :data:`DEVICE_MEMORY_SHARE`), the tensor stays in pinned host memory instead and
+    :class:`BatchIterator` copies each batch over asynchronously.
+    """
+    if device.type == "cuda":
+        free_bytes, _ = torch.cuda.mem_get_info(device)
+        if np.asarray(X).size * 4 > DEVICE_MEMORY_SHARE * free_bytes:
+            return as_float_tensor(X, "cpu").pin_memory()
+    return as_float_tensor(X, device)
 
 
 class TensorDataset(torch.utils.data.Dataset):
@@ -66,27 +87,29 @@ class BatchIterator:
     batch_size : int
     shuffle : bool
         Draw a fresh permutation each time iteration starts (each epoch).
+
+    device : torch.device or str or None
+        Where batches go; ``None`` leaves them where the data lives. Only differs from
+        the data's device when the data is streamed from pinned host memory.
     """
 
-    def __init__(self, dataset: TensorDataset, batch_size: int, shuffle: bool):
+    def __init__(self, dataset: TensorDataset, batch_size: int, shuffle: bool, device=None):
         self.X = dataset.X
         self.batch_size = batch_size
         self.shuffle = shuffle
+        self.device = self.X.device if device is None else torch.device(device)
 
     def __len__(self) -> int:
         return -(-len(self.X) // self.batch_size)
 
     def __iter__(self):
         n, bs = len(self.X), self.batch_size
-        if self.shuffle:
-            order = torch.randperm(n, device=self.X.device)
-            for start in range(0, n, bs):
-                xb = self.X[order[start:start + bs]]
-                yield xb, xb
-        else:
-            for start in range(0, n, bs):
-                xb = self.X[start:start + bs]
-                yield xb, xb
+        order = torch.randperm(n, device=self.X.device) if self.shuffle else None
+        for start in range(0, n, bs):
+            xb = self.X[start:start + bs] if order is None else self.X[order[start:start + bs]]
+            if xb.device != self.device:
+                xb = xb.pin_memory().to(self.device, non_blocking=True)
+            yield xb, xb
 
 
 class HoldoutSplit:
@@ -108,16 +131,22 @@ class HoldoutSplit:
 def map_batches(fn, X, device, batch_size: int = INFERENCE_BATCH_SIZE) -> np.ndarray:
     """Apply ``fn`` (row-wise, tensor -> tensor) to ``X`` in chunks; return one float32 array.
 
-    Chunks of exactly ``batch_size`` rows (the last one zero-padded, see
-    :data:`INFERENCE_BATCH_SIZE`) move to ``device`` one at a time; outputs stay
-    on the device and are concatenated and copied to the host once.
+    ``X`` is converted to float32 once (no copy when it already is); chunks are
+    zero-copy views on the CPU and move to ``device`` one at a time. Every chunk
+    has exactly ``batch_size`` rows (the last one zero-padded, see
+    :data:`INFERENCE_BATCH_SIZE`). Outputs stay on the device and are concatenated
+    and copied to the host once.
     """
-    X = np.asarray(X)
-    n = len(X)
+    X = np.ascontiguousarray(X, dtype=np.float32)
+    with warnings.catch_warnings():
+        # inference never writes to its input, so a read-only array is safe to share
+        warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+        X_all = torch.from_numpy(X)
+    n = len(X_all)
     outputs = []
     with torch.inference_mode():
         for start in range(0, n, batch_size):
-            chunk = as_float_tensor(X[start:start + batch_size], device)
+            chunk = X_all[start:start + batch_size].to(device, non_blocking=True)
             rows = len(chunk)
             if rows < batch_size:
                 padding = chunk.new_zeros((batch_size - rows, *chunk.shape[1:]))

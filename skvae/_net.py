@@ -32,7 +32,7 @@ class AutoencoderNet(NeuralNet):
     """skorch net whose target is its input; see the module docstring."""
 
     def get_iterator(self, dataset, training=False):
-        return BatchIterator(dataset, self.batch_size, shuffle=training)
+        return BatchIterator(dataset, self.batch_size, shuffle=training, device=self.device)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         terms = self.criterion_.terms(y_pred, X)
