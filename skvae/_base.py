@@ -345,7 +345,10 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     def score_samples(self, X):
         """Per-row score: higher means the model explains the row better.
 
-        See the subclass for what the score is. Deterministic and row-independent.
+        :class:`VAETransformer`: the ELBO of each row in nats (see its Notes).
+        :class:`AutoencoderTransformer`: minus the mean per-feature reconstruction loss
+        (``-mean((x - x_hat)**2)`` for ``"mse"``, ``-mean(BCE)`` for ``"bce"``).
+        Deterministic, and independent of the other rows in the call.
 
         Parameters
         ----------
@@ -385,6 +388,21 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
+
+
+def evenly_spaced_rows(X, max_rows: int):
+    """At most ``max_rows`` rows of ``X``, evenly spaced (deterministic, no RNG).
+
+    Used to fit small post-training summaries (the AE's code density, the VAE's
+    likelihood variance) at a bounded cost on large data.
+
+    >>> import numpy as np
+    >>> evenly_spaced_rows(np.arange(10)[:, None], 4).ravel()
+    array([0, 3, 6, 9])
+    """
+    if len(X) <= max_rows:
+        return X
+    return X[np.linspace(0, len(X) - 1, max_rows).round().astype(int)]
 
 
 def warn_long_warmup(kl_warmup, max_epochs):

@@ -39,8 +39,14 @@ DEVICE_MEMORY_SHARE = 0.5
 
 
 def as_float_tensor(X, device) -> torch.Tensor:
-    """Copy a 2-D array to ``device`` as float32 (a copy, so read-only inputs are safe)."""
-    return torch.tensor(np.asarray(X), dtype=torch.float32, device=device)
+    """``X`` as a float32 tensor on ``device``; shares memory when ``X`` is float32 on the CPU.
+
+    skvae never writes to its input tensors, so sharing a read-only array is safe.
+    """
+    X = np.ascontiguousarray(X, dtype=np.float32)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+        return torch.from_numpy(X).to(device)
 
 
 def training_tensor(X, device: torch.device) -> torch.Tensor:
@@ -53,7 +59,7 @@ def training_tensor(X, device: torch.device) -> torch.Tensor:
     if device.type == "cuda":
         free_bytes, _ = torch.cuda.mem_get_info(device)
         if np.asarray(X).size * 4 > DEVICE_MEMORY_SHARE * free_bytes:
-            return as_float_tensor(X, "cpu").pin_memory()
+            return as_float_tensor(X, "cpu").pin_memory()  # pin_memory copies
     return as_float_tensor(X, device)
 
 
@@ -131,17 +137,13 @@ class HoldoutSplit:
 def map_batches(fn, X, device, batch_size: int = INFERENCE_BATCH_SIZE) -> np.ndarray:
     """Apply ``fn`` (row-wise, tensor -> tensor) to ``X`` in chunks; return one float32 array.
 
-    ``X`` is converted to float32 once (no copy when it already is); chunks are
-    zero-copy views on the CPU and move to ``device`` one at a time. Every chunk
-    has exactly ``batch_size`` rows (the last one zero-padded, see
-    :data:`INFERENCE_BATCH_SIZE`). Outputs stay on the device and are concatenated
-    and copied to the host once.
+    ``X`` is converted to float32 once (no copy when it already is, see
+    :func:`as_float_tensor`); chunks are zero-copy views on the CPU and move to
+    ``device`` one at a time. Every chunk has exactly ``batch_size`` rows (the last
+    one zero-padded, see :data:`INFERENCE_BATCH_SIZE`). Outputs stay on the device
+    and are concatenated and copied to the host once.
     """
-    X = np.ascontiguousarray(X, dtype=np.float32)
-    with warnings.catch_warnings():
-        # inference never writes to its input, so a read-only array is safe to share
-        warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
-        X_all = torch.from_numpy(X)
+    X_all = as_float_tensor(X, "cpu")
     n = len(X_all)
     outputs = []
     with torch.inference_mode():

@@ -9,13 +9,15 @@ from sklearn.mixture import GaussianMixture
 from sklearn.utils import check_random_state, check_scalar
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import BaseAutoencoder
+from ._base import BaseAutoencoder, evenly_spaced_rows
 from ._data import map_batches
 from .losses import ReconstructionLoss, reconstruction_error
 from .modules import Autoencoder
 
 #: Mixture components of the density fitted on training codes for ``sample``.
 N_DENSITY_COMPONENTS = 10
+#: Training rows (evenly spaced) whose codes the density is fitted on.
+DENSITY_MAX_ROWS = 10_000
 
 
 class AutoencoderTransformer(BaseAutoencoder):
@@ -88,7 +90,8 @@ class AutoencoderTransformer(BaseAutoencoder):
     n_iter_ : int
         Epochs trained.
     latent_density_ : sklearn.mixture.GaussianMixture
-        Density of the training codes, used by :meth:`sample`.
+        Density of the training codes (of up to 10000 evenly spaced training rows),
+        used by :meth:`sample`.
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -133,25 +136,11 @@ class AutoencoderTransformer(BaseAutoencoder):
         return -reconstruction_error(self._module(x)[0], x, self.reconstruction_loss)
 
     def _after_fit(self, X, seed):
-        codes = map_batches(self._encode, X, self._device)
+        codes = map_batches(self._encode, evenly_spaced_rows(X, DENSITY_MAX_ROWS), self._device)
         density = GaussianMixture(
             n_components=min(N_DENSITY_COMPONENTS, len(codes)), reg_covar=1e-4, random_state=seed
         )
         self.latent_density_ = density.fit(codes.astype(np.float64))
-
-    def score_samples(self, X):
-        """Negative mean per-feature reconstruction loss of each row (higher is better).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,)
-            ``-mean((x - x_hat)**2)`` for ``"mse"``, ``-mean(BCE(x_hat, x))`` for ``"bce"``.
-        """
-        return super().score_samples(X)
 
     def sample(self, n_samples=1, random_state=None):
         """Generate rows by decoding draws from the density of the training codes.

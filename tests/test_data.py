@@ -1,5 +1,7 @@
 """The batched data path: slices, permutations, holdout split, fixed-shape inference."""
 
+import warnings
+
 import numpy as np
 import torch
 
@@ -47,3 +49,16 @@ def test_map_batches_is_row_independent_and_gathers_once():
     for index in [[7], [3, 2000, 9], list(range(100, 1700, 3))]:
         np.testing.assert_array_equal(map_batches(net, X[index], "cpu", batch_size=256),
                                       full[index])
+
+
+def test_float32_cpu_input_is_shared_not_copied_and_read_only_is_fine():
+    from skvae._data import as_float_tensor
+
+    X = np.random.RandomState(0).rand(5, 3).astype(np.float32)
+    assert np.shares_memory(as_float_tensor(X, "cpu").numpy(), X)
+    X.setflags(write=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_array_equal(as_float_tensor(X, "cpu").numpy(), X)
+    converted = as_float_tensor(X.astype(np.float64), "cpu")
+    assert converted.dtype == torch.float32 and not np.shares_memory(converted.numpy(), X)
