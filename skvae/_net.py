@@ -5,6 +5,8 @@ Only skorch's small hooks are overridden (``get_iterator``, ``get_loss``,
 history and checkpointing work as skorch users expect.
 
 * ``get_iterator`` returns :class:`skvae._data.BatchIterator` (tensor slices).
+* ``train_step_single`` skips skorch's per-step mode switch and batch conversion
+  (the mode is set once per epoch; batches already are tensors on the device).
 * ``get_loss`` reconstructs ``X`` (the target is the input itself) and adds the
   per-row loss terms (reconstruction, KL) to on-device running sums.
 * ``run_single_epoch`` keeps per-batch losses on the device and reads them back
@@ -34,6 +36,15 @@ class AutoencoderNet(NeuralNet):
     def get_iterator(self, dataset, training=False):
         return BatchIterator(dataset, self.batch_size, shuffle=training, device=self.device)
 
+    def train_step_single(self, batch, **fit_params):
+        # skorch's version also re-sets train mode and converts the batch on every
+        # step; here the mode is set once per epoch and batches are device tensors
+        Xi = batch[0]
+        y_pred = self.module_(Xi, **fit_params)
+        loss = self.get_loss(y_pred, Xi, X=Xi, training=True)
+        loss.backward()
+        return {"loss": loss, "y_pred": y_pred}
+
     def get_loss(self, y_pred, y_true, X=None, training=False):
         terms = self.criterion_.terms(y_pred, X)
         for key, values in terms.items():
@@ -45,6 +56,7 @@ class AutoencoderNet(NeuralNet):
         if iterator is None:
             return
         self._term_sums = {}
+        self._set_training(training)
         losses, sizes = [], []
         for batch in iterator:
             self.notify("on_batch_begin", batch=batch, training=training)
