@@ -194,7 +194,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             torch.manual_seed(seed)
             if warm:
                 net = copy.deepcopy(self.net_)
-                net.partial_fit(TensorDataset(training_tensor(X, device)))
+                net.partial_fit(TensorDataset(training_tensor(X, device)), epochs=self.max_epochs)
             else:
                 net = self._build_net(X.shape[1], device, valid_index)
                 net.fit(TensorDataset(training_tensor(X, device)))

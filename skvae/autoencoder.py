@@ -73,8 +73,8 @@ class AutoencoderTransformer(BaseAutoencoder):
         ``0`` prints nothing; ``1`` prints skorch's per-epoch table.
     warm_start : bool, default=False
         When True and already fitted, ``fit`` continues training the current network
-        for ``max_epochs`` more epochs instead of starting anew (architecture parameters
-        are then ignored).
+        for ``max_epochs`` more epochs instead of starting anew (the other architecture
+        and optimizer parameters then keep their values from the first fit).
     callbacks : list of skorch callbacks or None, default=None
         Extra :mod:`skorch.callbacks` (e.g. ``LRScheduler``, ``Checkpoint``), copied
         before training.

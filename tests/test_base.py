@@ -174,6 +174,8 @@ def test_warm_start_continues_training(small_X):
     ae.fit(small_X)
     assert ae.n_iter_ == 6
     assert ae.history_[-1, "train_loss"] < first_loss
+    ae.set_params(max_epochs=2).fit(small_X)
+    assert ae.n_iter_ == 8
 
 
 def test_user_callbacks_run_and_are_not_mutated(small_X):
