@@ -70,6 +70,8 @@ class AutoencoderNet(NeuralNet):
         keys = list(self._term_sums)
         # the epoch's only device -> host transfer
         values = torch.stack(losses + [self._term_sums[k] for k in keys]).tolist()
+        # no device tensors may outlive the epoch: a pickled net must load without CUDA
+        self._term_sums = {}
         batch_rows = self.history[-1]["batches"][-len(losses):]
         for row, loss, size in zip(batch_rows, values, sizes, strict=False):
             row[prefix + "_loss"] = loss

@@ -89,3 +89,28 @@ def test_data_too_large_for_the_gpu_streams_from_pinned_memory(small_X, monkeypa
     resident_loss = resident.history_[:, "train_loss"]
     assert streamed_loss[-1] < streamed_loss[0]
     assert streamed_loss[-1] == pytest.approx(resident_loss[-1], rel=0.05)
+
+
+def test_no_tensors_outside_skorchs_device_mapped_state(small_X):
+    """skorch maps module, criterion and optimizer to the CPU when unpickling without
+    CUDA; any other tensor left on the net (e.g. a loss accumulator) would fail there."""
+    import io
+    import pickle
+
+    vae = VAETransformer(hidden_layer_sizes=(8,), max_epochs=4, validation_fraction=0.25,
+                         n_iter_no_change=1, random_state=0).fit(small_X)
+    state = vae.net_.__getstate__()
+    state.pop("__cuda_dependent_attributes__")
+    found = []
+
+    class TensorSpy(pickle.Pickler):
+        def persistent_id(self, obj):
+            if isinstance(obj, torch.Tensor):
+                found.append(obj.shape)
+            return None
+
+    TensorSpy(io.BytesIO()).dump(state)
+    assert found == []
+    # the spy does see tensors where they are expected
+    TensorSpy(io.BytesIO()).dump(vae.net_.module_.state_dict())
+    assert found
