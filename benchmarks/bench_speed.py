@@ -44,6 +44,7 @@ from skorch import NeuralNet
 from skvae import AutoencoderTransformer, VAETransformer
 from skvae._base import resolve_device
 from skvae._data import TensorDataset, training_tensor
+from skvae.datasets import load_mnist
 from skvae.losses import ELBOLoss, ReconstructionLoss
 from skvae.modules import Autoencoder, VariationalAutoencoder
 
@@ -56,12 +57,9 @@ LR = 1e-3
 
 
 def load_data():
-    path = Path(os.environ.get("SKVAE_DATA_HOME", "")) / "mnist.npz"
-    if path.is_file():
-        with np.load(path) as d:
-            X, X_test = d["x_train"], d["x_test"]
-        return ("MNIST", X.reshape(len(X), -1).astype(np.float32) / 255,
-                X_test.reshape(len(X_test), -1).astype(np.float32) / 255)
+    if (Path(os.environ.get("SKVAE_DATA_HOME", "")) / "mnist.npz").is_file():
+        mnist = load_mnist()
+        return "MNIST", mnist.X_train, mnist.X_test
     rng = np.random.RandomState(0)
     return ("uniform noise", rng.rand(60000, 784).astype(np.float32),
             rng.rand(10000, 784).astype(np.float32))

@@ -190,14 +190,15 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         seed = int(rng.randint(np.iinfo(np.int32).max))
         valid_index = self._draw_validation_rows(len(X), rng)
         cuda = [device.index or 0] if device.type == "cuda" else []
+        dataset = TensorDataset(training_tensor(X, device))
         with torch.random.fork_rng(devices=cuda):
             torch.manual_seed(seed)
             if warm:
                 net = copy.deepcopy(self.net_)
-                net.partial_fit(TensorDataset(training_tensor(X, device)), epochs=self.max_epochs)
+                net.partial_fit(dataset, epochs=self.max_epochs)
             else:
                 net = self._build_net(X.shape[1], device, valid_index)
-                net.fit(TensorDataset(training_tensor(X, device)))
+                net.fit(dataset)
         net.module_.eval()
         self.net_ = net
         self.history_ = net.history

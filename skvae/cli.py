@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 
 from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
 from sklearn.model_selection import train_test_split
 
 from . import AutoencoderTransformer, VAETransformer, __version__
-from .metrics import knn_accuracy, reconstruction_mse, trustworthiness
+from .metrics import evaluate
 
 
 def _positive_int(text: str) -> int:
@@ -58,20 +57,8 @@ def compare(n_components=2, epochs=100, device="auto", random_state=0) -> list[d
         "AutoencoderTransformer": AutoencoderTransformer(n_components, **nets),
         "VAETransformer": VAETransformer(n_components, **nets),
     }
-    rows = []
-    for name, model in models.items():
-        start = time.perf_counter()
-        model.fit(X_train)
-        seconds = time.perf_counter() - start
-        Z_train, Z_test = model.transform(X_train), model.transform(X_test)
-        rows.append({
-            "method": name,
-            "fit_s": seconds,
-            "test_mse": reconstruction_mse(model, X_test),
-            "knn5_acc": knn_accuracy(Z_train, y_train, Z_test, y_test),
-            "trustworthiness": float(trustworthiness(X_test, Z_test, n_neighbors=5)),
-        })
-    return rows
+    return [{"method": name, **evaluate(model, X_train, X_test, y_train, y_test)}
+            for name, model in models.items()]
 
 
 def format_table(rows: list[dict]) -> str:
