@@ -30,17 +30,23 @@ def environment(device: str) -> dict:
     }
 
 
-def write(name: str, env: dict, rows: list[dict], notes: str = "") -> Path:
-    """Write ``results/<name>.json`` and ``results/<name>.md``; return the markdown path."""
+def write(name: str, env: dict, rows: list[dict], notes: str = "",
+          extra: dict | None = None) -> Path:
+    """Write ``results/<name>.json`` and ``results/<name>.md``; return the markdown path.
+
+    ``extra`` goes into the JSON only (the markdown shows it through ``notes``).
+    """
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"{name}.json").write_text(json.dumps({"env": env, "rows": rows}, indent=2))
+    record = {"env": env, **(extra or {}), "rows": rows}
+    (RESULTS / f"{name}.json").write_text(json.dumps(record, indent=2))
     columns = list(rows[0])
     lines = [f"# {name}", "", *(f"- {k}: {v}" for k, v in env.items()), ""]
     if notes:
         lines += [notes, ""]
     lines += ["| " + " | ".join(columns) + " |", "|" + " --- |" * len(columns)]
     for row in rows:
-        cells = [f"{v:.4g}" if isinstance(v, float) else str(v) for v in row.values()]
+        cells = [f"{v:.4g}" if isinstance(v, float) else "" if v is None else str(v)
+                 for v in row.values()]
         lines.append("| " + " | ".join(cells) + " |")
     path = RESULTS / f"{name}.md"
     path.write_text("\n".join(lines) + "\n")

@@ -29,7 +29,7 @@ from skorch.callbacks import EarlyStopping
 from ._data import HoldoutSplit, TensorDataset, map_batches, training_tensor
 from ._net import AutoencoderNet
 from .losses import RECONSTRUCTION_LOSSES, decoder_mean
-from .modules import ACTIVATIONS
+from .modules import ACTIVATIONS, ARCHITECTURES, NOISES
 
 OPTIMIZERS = {
     "adam": torch.optim.Adam,
@@ -77,6 +77,12 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         "activation": [StrOptions(set(ACTIVATIONS))],
         "reconstruction_loss": [StrOptions(set(RECONSTRUCTION_LOSSES))],
         "dropout": [Interval(Real, 0, 1, closed="left")],
+        "architecture": [StrOptions(set(ARCHITECTURES))],
+        "image_shape": ["array-like", None],
+        "conv_channels": ["array-like"],
+        "kernel_size": [Interval(Integral, 1, None, closed="left")],
+        "noise": [StrOptions(set(NOISES)), None],
+        "noise_level": [Interval(Real, 0, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
@@ -99,6 +105,12 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         activation="relu",
         reconstruction_loss="mse",
         dropout=0.0,
+        architecture="dense",
+        image_shape=None,
+        conv_channels=(32, 64),
+        kernel_size=3,
+        noise=None,
+        noise_level=0.1,
         batch_size=128,
         max_epochs=100,
         lr=1e-3,
@@ -117,6 +129,12 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         self.activation = activation
         self.reconstruction_loss = reconstruction_loss
         self.dropout = dropout
+        self.architecture = architecture
+        self.image_shape = image_shape
+        self.conv_channels = conv_channels
+        self.kernel_size = kernel_size
+        self.noise = noise
+        self.noise_level = noise_level
         self.batch_size = batch_size
         self.max_epochs = max_epochs
         self.lr = lr
@@ -184,6 +202,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         warm = self.warm_start and hasattr(self, "net_")
         X = self._validate_X(X, reset=not warm)
         self._check_range(X)
+        architecture = self._architecture(X.shape[1])
         self._warn_params()
         device = resolve_device(self.device)
         rng = check_random_state(self.random_state)
@@ -197,7 +216,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                 net = copy.deepcopy(self.net_)
                 net.partial_fit(dataset, epochs=self.max_epochs)
             else:
-                net = self._build_net(X.shape[1], device, valid_index)
+                net = self._build_net(X.shape[1], architecture, device, valid_index)
                 net.fit(dataset)
         net.module_.eval()
         self.net_ = net
@@ -233,8 +252,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             )
         return rng.permutation(n_samples)[:n_valid]
 
-    def _build_net(self, n_features, device, valid_index):
-        hidden = self._hidden_sizes()
+    def _build_net(self, n_features, architecture, device, valid_index):
         optimizer = OPTIMIZERS.get(self.optimizer, self.optimizer)
         callbacks = self._model_callbacks() + copy.deepcopy(self.callbacks or [])
         if self.n_iter_no_change is not None:
@@ -246,9 +264,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             module=self._module_class(),
             module__n_features=n_features,
             module__n_components=self.n_components,
-            module__hidden_layer_sizes=hidden,
-            module__activation=self.activation,
-            module__dropout=self.dropout,
+            **{f"module__{key}": value for key, value in architecture.items()},
             criterion=self._criterion(),
             optimizer=optimizer,
             optimizer__weight_decay=self.weight_decay,
@@ -261,15 +277,48 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             verbose=self.verbose,
         )
 
-    def _hidden_sizes(self) -> tuple:
-        sizes = self.hidden_layer_sizes
-        sizes = (sizes,) if isinstance(sizes, Integral) else tuple(sizes)
-        if not all(isinstance(s, Integral) and s > 0 for s in sizes):
+    def _architecture(self, n_features) -> dict:
+        """The module's keyword arguments, checked against each other and the data."""
+        return dict(
+            hidden_layer_sizes=_positive_ints(
+                self.hidden_layer_sizes, "hidden_layer_sizes", "(256, 128), or () for a linear model"
+            ),
+            activation=self.activation,
+            dropout=self.dropout,
+            architecture=self.architecture,
+            image_shape=self._image_shape(n_features),
+            conv_channels=_positive_ints(self.conv_channels, "conv_channels", "(32, 64)"),
+            kernel_size=self.kernel_size,
+            noise=self.noise,
+            noise_level=self._noise_level(),
+        )
+
+    def _image_shape(self, n_features):
+        if self.image_shape is None:
+            if self.architecture == "conv":
+                raise ValueError(
+                    "architecture='conv' needs image_shape=(channels, height, width), e.g. "
+                    "image_shape=(1, 28, 28) for MNIST rows of 784 pixels; got image_shape=None."
+                )
+            return None
+        shape = _positive_ints(self.image_shape, "image_shape", "(1, 28, 28)")
+        shape = (1, *shape) if len(shape) == 2 else shape
+        if len(shape) != 3 or int(np.prod(shape)) != n_features:
             raise ValueError(
-                f"hidden_layer_sizes must hold positive integers, got {self.hidden_layer_sizes!r}. "
-                "Use e.g. (256, 128), or () for a linear model."
+                f"image_shape={self.image_shape!r} does not describe rows of {n_features} "
+                "features: give (channels, height, width) (or (height, width) for one "
+                f"channel) whose product is {n_features}, in the order the pixels are "
+                "flattened (images.reshape(n, -1))."
             )
-        return sizes
+        return shape
+
+    def _noise_level(self):
+        if self.noise in ("mask", "salt_pepper") and self.noise_level > 1:
+            raise ValueError(
+                f"noise={self.noise!r} corrupts each value with probability noise_level, "
+                f"but noise_level={self.noise_level} is above 1. Use a value in [0, 1]."
+            )
+        return self.noise_level
 
     def _check_range(self, X):
         if self.reconstruction_loss != "bce" or X.size == 0:
@@ -389,6 +438,14 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
+
+
+def _positive_ints(value, name, example) -> tuple:
+    """``value`` (an int or a sequence of ints) as a tuple of positive ints, or a clear error."""
+    sizes = (value,) if isinstance(value, Integral) else tuple(value)
+    if not all(isinstance(s, Integral) and s > 0 for s in sizes):
+        raise ValueError(f"{name} must hold positive integers, got {value!r}. Use e.g. {example}.")
+    return tuple(int(s) for s in sizes)
 
 
 def evenly_spaced_rows(X, max_rows: int):

@@ -21,10 +21,12 @@ DENSITY_MAX_ROWS = 10_000
 
 
 class AutoencoderTransformer(BaseAutoencoder):
-    """Nonlinear dimensionality reduction with a dense autoencoder.
+    """Nonlinear dimensionality reduction with a dense or convolutional autoencoder.
 
-    A multilayer-perceptron encoder maps each row to ``n_components`` numbers and a
-    mirrored decoder maps them back; both are trained to reconstruct the input.
+    An encoder (a multilayer perceptron, or convolutions over images with
+    ``architecture="conv"``) maps each row to ``n_components`` numbers and a
+    mirrored decoder maps them back; both are trained to reconstruct the input
+    (from a corrupted copy of it with ``noise``: a denoising autoencoder).
     Used like :class:`~sklearn.decomposition.PCA`: ``fit``, ``transform``,
     ``inverse_transform``. The network is a PyTorch module trained by a private
     skorch net (``net_``), so any skorch callback can join the training.
@@ -43,7 +45,33 @@ class AutoencoderTransformer(BaseAutoencoder):
         logits (inputs must lie in [0, 1]; ``inverse_transform`` then returns
         probabilities).
     dropout : float, default=0.0
-        Dropout probability after each hidden activation, during training only.
+        Dropout probability after each hidden activation (dense and convolutional),
+        during training only.
+    architecture : {"dense", "conv"}, default="dense"
+        ``"dense"``: multilayer perceptrons. ``"conv"``: each row is reshaped to an
+        image of ``image_shape``; the encoder is a stack of stride-2 convolutions
+        (one per entry of ``conv_channels``, each halving height and width) followed
+        by dense layers of ``hidden_layer_sizes``; the decoder mirrors it with
+        transposed convolutions back to exactly ``image_shape`` (odd sizes too).
+        ``X`` stays a 2-D array of flattened images either way.
+    image_shape : tuple of int or None, default=None
+        ``(channels, height, width)`` (or ``(height, width)`` for one channel) of the
+        images whose flattened pixels (``images.reshape(n, -1)``, C order) form the
+        rows of ``X``. Required by ``"conv"``; e.g. ``(1, 28, 28)`` for MNIST.
+    conv_channels : tuple of int, default=(32, 64)
+        Output channels of each convolution stage (``"conv"`` only).
+    kernel_size : int, default=3
+        Kernel size of every convolution (``"conv"`` only).
+    noise : {"gaussian", "mask", "salt_pepper"} or None, default=None
+        Corrupt the encoder's input during training, while the loss still compares
+        the reconstruction with the clean input (a denoising autoencoder):
+        ``"gaussian"`` adds N(0, noise_level^2) noise, ``"mask"`` zeroes each value
+        with probability ``noise_level``, ``"salt_pepper"`` sets each value to 0 or 1
+        with probability ``noise_level`` (for data in [0, 1]). ``transform``,
+        ``score`` and the rest never add noise.
+    noise_level : float, default=0.1
+        Standard deviation (``"gaussian"``) or probability (``"mask"``,
+        ``"salt_pepper"``, at most 1) of the corruption; unused without ``noise``.
     batch_size : int, default=128
         Rows per optimisation step.
     max_epochs : int, default=100
@@ -121,6 +149,14 @@ class AutoencoderTransformer(BaseAutoencoder):
     (1797, 64)
     >>> ae.sample(3, random_state=0).shape
     (3, 64)
+
+    A convolutional, denoising autoencoder of the 8 x 8 images:
+
+    >>> conv = AutoencoderTransformer(n_components=2, architecture="conv", image_shape=(8, 8),
+    ...                               noise="gaussian", noise_level=0.2, max_epochs=5,
+    ...                               random_state=0)
+    >>> conv.fit_transform(X).shape
+    (1797, 2)
     """
 
     def _module_class(self):

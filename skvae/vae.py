@@ -29,7 +29,8 @@ NOISE_VARIANCE_DRAWS = 4
 class VAETransformer(BaseAutoencoder):
     """Nonlinear, generative dimensionality reduction with a variational autoencoder.
 
-    The encoder maps each row to a diagonal Gaussian posterior ``q(z | x)`` over
+    The encoder (dense, or convolutional with ``architecture="conv"``) maps each row
+    to a diagonal Gaussian posterior ``q(z | x)`` over
     ``n_components`` latent dimensions; the decoder maps codes back to the input
     space; training maximises the evidence lower bound (ELBO) with a standard normal
     prior, optionally with a KL weight ``beta`` and a linear KL warm-up. ``transform``
@@ -43,7 +44,10 @@ class VAETransformer(BaseAutoencoder):
     beta : float, default=1.0
         Weight of the KL term in the training loss (``beta < 1`` favours
         reconstruction, ``beta > 1`` a smoother latent space). ``score`` always reports
-        the true ELBO (weight 1).
+        the true ELBO (weight 1). A loss weighted as ``a * reconstruction + b * KL``
+        (e.g. the tutorials' 10 and 1) is ``beta = b / a`` (0.1) times a constant:
+        the same optimum, and with Adam (which, up to its ``eps``, ignores the
+        loss's scale) the same training steps.
     kl_warmup : int, default=0
         Epochs of a linear ramp of the KL weight: epoch ``e`` uses
         ``beta * min(1, e / kl_warmup)``. Helps against posterior collapse. A warm-up
@@ -59,7 +63,8 @@ class VAETransformer(BaseAutoencoder):
         "sigma-VAE"): the batch mean squared error during training, then
         ``noise_variance_``. This keeps the reconstruction/KL balance independent of
         the data's scale; see :mod:`skvae.losses`.
-    dropout, batch_size, max_epochs, lr, optimizer, weight_decay, validation_fraction, \
+    dropout, architecture, image_shape, conv_channels, kernel_size, noise, noise_level, \
+batch_size, max_epochs, lr, optimizer, weight_decay, validation_fraction, \
 n_iter_no_change, device, random_state, verbose, warm_start, callbacks
         As in :class:`AutoencoderTransformer`.
 
@@ -130,6 +135,12 @@ n_iter_no_change, device, random_state, verbose, warm_start, callbacks
         activation="relu",
         reconstruction_loss="mse",
         dropout=0.0,
+        architecture="dense",
+        image_shape=None,
+        conv_channels=(32, 64),
+        kernel_size=3,
+        noise=None,
+        noise_level=0.1,
         batch_size=128,
         max_epochs=100,
         lr=1e-3,
@@ -149,6 +160,12 @@ n_iter_no_change, device, random_state, verbose, warm_start, callbacks
             activation=activation,
             reconstruction_loss=reconstruction_loss,
             dropout=dropout,
+            architecture=architecture,
+            image_shape=image_shape,
+            conv_channels=conv_channels,
+            kernel_size=kernel_size,
+            noise=noise,
+            noise_level=noise_level,
             batch_size=batch_size,
             max_epochs=max_epochs,
             lr=lr,

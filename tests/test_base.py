@@ -289,6 +289,10 @@ def test_methods_before_fit_raise_not_fitted(Estimator, small_X, method):
     ({"dropout": 1.0}, "'dropout' parameter .* must be a float in the range"),
     ({"validation_fraction": 1.5}, "'validation_fraction' parameter"),
     ({"optimizer": "adagrad"}, "'optimizer' parameter .* must be a str among"),
+    ({"architecture": "cnn"}, "'architecture' parameter .* must be a str among"),
+    ({"noise": "poisson"}, "'noise' parameter .* must be a str among"),
+    ({"noise_level": -0.1}, "'noise_level' parameter .* must be a float in the range"),
+    ({"kernel_size": 0}, "'kernel_size' parameter .* must be an int in the range"),
 ])
 def test_invalid_parameters(small_X, params, match):
     with pytest.raises(InvalidParameterError, match=match):
@@ -306,6 +310,37 @@ def test_hidden_layer_sizes_must_be_positive(small_X):
     with pytest.raises(ValueError, match=r"hidden_layer_sizes must hold positive integers, "
                                          r"got \(16, 0\)"):
         AutoencoderTransformer(hidden_layer_sizes=(16, 0)).fit(small_X)
+
+
+@pytest.mark.parametrize("params, match", [
+    ({"architecture": "conv"},
+     r"architecture='conv' needs image_shape=\(channels, height, width\), e.g. "
+     r"image_shape=\(1, 28, 28\) .*got image_shape=None"),
+    ({"architecture": "conv", "image_shape": (1, 3, 3)},
+     r"image_shape=\(1, 3, 3\) does not describe rows of 8 features: give "
+     r"\(channels, height, width\) .* whose product is 8"),
+    ({"image_shape": (2, 2, 2, 1)}, r"image_shape=\(2, 2, 2, 1\) does not describe rows"),
+    ({"architecture": "conv", "image_shape": (2, 0, 4)},
+     r"image_shape must hold positive integers, got \(2, 0, 4\)"),
+    ({"architecture": "conv", "image_shape": (2, 4), "conv_channels": (8, -1)},
+     r"conv_channels must hold positive integers, got \(8, -1\). Use e.g. \(32, 64\)"),
+    ({"noise": "mask", "noise_level": 1.5},
+     r"noise='mask' corrupts each value with probability noise_level, but "
+     r"noise_level=1.5 is above 1. Use a value in \[0, 1\]"),
+])
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_inconsistent_architecture_parameters(Estimator, small_X, params, match):
+    with pytest.raises(ValueError, match=match):
+        Estimator(**FAST, **params).fit(small_X)
+
+
+@pytest.mark.parametrize("image_shape", [(2, 4), (1, 2, 4), [2, 4]])
+def test_image_shape_of_height_and_width_means_one_channel(small_X, image_shape):
+    est = AutoencoderTransformer(**FAST, architecture="conv", image_shape=image_shape,
+                                 conv_channels=(3,)).fit(small_X)
+    conv = est.net_.module_.encoder[1]
+    assert isinstance(conv, torch.nn.Conv2d) and conv.in_channels == 1
+    assert est.transform(small_X).shape == (60, est.n_components)
 
 
 def test_validation_fraction_too_small_for_the_data(small_X):

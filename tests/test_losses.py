@@ -76,3 +76,30 @@ def test_elbo_loss_weights_kl_in_training_and_uses_beta_otherwise(batch):
 def test_unknown_loss_names_the_choices(batch):
     with pytest.raises(ValueError, match=r"Unknown reconstruction loss 'l1'; use one of"):
         reconstruction_nll(*batch, "l1")
+
+
+def test_weighted_loss_of_the_notebooks_is_beta_with_adam():
+    """10 * recon + 1 * KL trains like beta = 0.1 under Adam (eps scaled alike), as documented."""
+    from skvae.modules import VariationalAutoencoder
+
+    def train(loss_fn, eps):
+        torch.manual_seed(0)
+        model = VariationalAutoencoder(6, 2, hidden_layer_sizes=(8,))
+        opt = torch.optim.Adam(model.parameters(), lr=1e-2, eps=eps)
+        gen = torch.Generator().manual_seed(1)
+        for _ in range(30):
+            x = torch.rand(16, 6, generator=gen)
+            torch.manual_seed(2)  # the same posterior draws in both runs
+            opt.zero_grad()
+            loss_fn(model(x), x).backward()
+            opt.step()
+        return torch.cat([p.detach().ravel() for p in model.parameters()])
+
+    elbo = ELBOLoss("bce", beta=0.1)
+
+    def notebook(y_pred, x):
+        terms = ELBOLoss("bce").terms(y_pred, x)
+        return 10 * terms["recon"].mean() + 1 * terms["kl"].mean()
+
+    torch.testing.assert_close(train(elbo, eps=1e-8), train(notebook, eps=1e-7),
+                               rtol=1e-4, atol=1e-5)

@@ -1,9 +1,18 @@
-"""Torch modules: shapes, mirrored decoders, reparameterisation."""
+"""Torch modules: shapes (dense and conv), mirrored decoders, input noise, reparameterisation."""
 
 import pytest
 import torch
 
-from skvae.modules import ACTIVATIONS, Autoencoder, VariationalAutoencoder, mlp
+from skvae.modules import (
+    ACTIVATIONS,
+    Autoencoder,
+    ConvDecoder,
+    ConvEncoder,
+    InputNoise,
+    VariationalAutoencoder,
+    make_encoder,
+    mlp,
+)
 
 
 @pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
@@ -45,3 +54,101 @@ def test_vae_forward_samples_the_posterior():
     assert not torch.equal(first, second)
     mu, _ = vae.encode(x)
     assert vae(x)[1].equal(mu)
+
+
+IMAGE_SHAPES = [(1, 8, 8), (1, 28, 28), (1, 64, 64), (3, 9, 7), (2, 5, 1), (1, 1, 1)]
+
+
+@pytest.mark.parametrize("image_shape", IMAGE_SHAPES)
+@pytest.mark.parametrize("kernel_size", [1, 3, 4, 5])
+@pytest.mark.parametrize("conv_channels", [(4,), (4, 8), (4, 8, 8)])
+def test_conv_encoder_and_decoder_retrace_any_image_size(image_shape, kernel_size, conv_channels):
+    n_features = image_shape[0] * image_shape[1] * image_shape[2]
+    enc = ConvEncoder(image_shape, 6, conv_channels, kernel_size, hidden_layer_sizes=(5,))
+    dec = ConvDecoder(image_shape, 3, conv_channels, kernel_size, hidden_layer_sizes=(5,))
+    assert enc(torch.rand(2, n_features)).shape == (2, 6)
+    assert dec(torch.rand(2, 3)).shape == (2, n_features)
+
+
+def test_conv_stages_halve_the_image_and_the_decoder_mirrors_them():
+    enc = ConvEncoder((1, 28, 28), 2, conv_channels=(8, 16), kernel_size=3)
+    dec = ConvDecoder((1, 28, 28), 2, conv_channels=(8, 16), kernel_size=3)
+    x = torch.rand(1, 784)
+    sizes = []
+    for layer in enc:
+        x = layer(x)
+        if isinstance(layer, torch.nn.Conv2d):
+            sizes.append(tuple(x.shape[1:]))
+    assert sizes == [(8, 14, 14), (16, 7, 7)]
+    z, sizes = torch.rand(1, 2), []
+    for layer in dec:
+        z = layer(z)
+        if isinstance(layer, (torch.nn.ConvTranspose2d, torch.nn.Unflatten)):
+            sizes.append(tuple(z.shape[1:]))
+    assert sizes == [(16, 7, 7), (8, 14, 14), (1, 28, 28)]
+
+
+def test_conv_model_has_dropout_after_convolutions_and_dense_layers():
+    ae = Autoencoder(64, 2, (16,), dropout=0.3, architecture="conv", image_shape=(1, 8, 8),
+                     conv_channels=(4,))
+    dropouts = [m for m in ae.modules() if isinstance(m, torch.nn.Dropout)]
+    assert len(dropouts) == 4  # after the conv, the dense layer; mirrored in the decoder
+
+
+def test_conv_model_needs_a_matching_image_shape():
+    with pytest.raises(ValueError, match=r"product is n_features=64; got image_shape=\(1, 7, 7\)"):
+        make_encoder(64, 2, architecture="conv", image_shape=(1, 7, 7))
+
+
+@pytest.mark.parametrize("Model", [Autoencoder, VariationalAutoencoder])
+def test_conv_models_map_rows_to_rows(Model):
+    model = Model(64, 2, (16,), architecture="conv", image_shape=(1, 8, 8), conv_channels=(4, 8))
+    out = model(torch.rand(3, 64))
+    assert out[0].shape == (3, 64) and out[1].shape == (3, 2)
+
+
+@pytest.mark.parametrize("kind", [None, "gaussian", "mask", "salt_pepper"])
+def test_input_noise_is_the_identity_in_evaluation_mode(kind):
+    x = torch.rand(50, 20)
+    assert torch.equal(InputNoise(kind, 0.5).eval()(x), x)
+
+
+def test_gaussian_noise_adds_noise_of_the_given_scale():
+    torch.manual_seed(0)
+    x = torch.rand(200, 100)
+    delta = InputNoise("gaussian", 0.3).train()(x) - x
+    assert abs(float(delta.std()) - 0.3) < 0.01 and abs(float(delta.mean())) < 0.01
+
+
+def test_mask_noise_zeroes_values_with_the_given_probability():
+    torch.manual_seed(0)
+    x = torch.rand(200, 100) + 1.0
+    noisy = InputNoise("mask", 0.25).train()(x)
+    hit = noisy == 0
+    assert abs(float(hit.float().mean()) - 0.25) < 0.01
+    assert torch.equal(noisy[~hit], x[~hit])
+
+
+def test_salt_pepper_noise_sets_zeros_and_ones():
+    torch.manual_seed(0)
+    x = torch.full((200, 100), 0.5)
+    noisy = InputNoise("salt_pepper", 0.2).train()(x)
+    hit = noisy != 0.5
+    assert abs(float(hit.float().mean()) - 0.2) < 0.01
+    assert set(noisy[hit].unique().tolist()) == {0.0, 1.0}
+    assert abs(float(noisy[hit].mean()) - 0.5) < 0.03
+
+
+@pytest.mark.parametrize("Model", [Autoencoder, VariationalAutoencoder])
+def test_models_corrupt_the_encoder_input_only_in_training(Model):
+    torch.manual_seed(0)
+    model = Model(10, 2, (8,), noise="gaussian", noise_level=1.0)
+    x = torch.rand(4, 10)
+    clean = model.encoder(x)
+    code = model.encode(x)
+    code = code if isinstance(code, torch.Tensor) else torch.cat(code, dim=-1)
+    assert not torch.allclose(code, clean)
+    model.eval()
+    code = model.encode(x)
+    code = code if isinstance(code, torch.Tensor) else torch.cat(code, dim=-1)
+    assert torch.equal(code, clean)
