@@ -281,7 +281,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         """The module's keyword arguments, checked against each other and the data."""
         return dict(
             hidden_layer_sizes=_positive_ints(
-                self.hidden_layer_sizes, "hidden_layer_sizes", "(256, 128), or () for a linear model"
+                self.hidden_layer_sizes, "hidden_layer_sizes",
+                "(256, 128), or () for a linear model",
             ),
             activation=self.activation,
             dropout=self.dropout,

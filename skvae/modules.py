@@ -135,7 +135,7 @@ def _stage_sizes(image_shape, n_stages, kernel_size) -> list[tuple[int, int]]:
 
 def _activated(layer, activation, dropout) -> list[nn.Module]:
     layers = [layer, ACTIVATIONS[activation]()]
-    return layers + [nn.Dropout(dropout)] if dropout > 0 else layers
+    return [*layers, nn.Dropout(dropout)] if dropout > 0 else layers
 
 
 class ConvEncoder(nn.Sequential):
@@ -261,7 +261,7 @@ def _check_image_shape(image_shape, n_features):
 
 
 class _EncoderDecoder(nn.Module):
-    """Noise -> encoder -> (code) -> decoder, built by :func:`make_encoder` / :func:`make_decoder`."""
+    """Noise -> encoder -> code -> decoder (see :func:`make_encoder`, :func:`make_decoder`)."""
 
     #: encoder outputs per latent dimension
     _code_width = 1
