@@ -28,8 +28,9 @@ from skorch.callbacks import EarlyStopping
 
 from ._data import HoldoutSplit, TensorDataset, map_batches, training_tensor
 from ._net import AutoencoderNet
-from .losses import RECONSTRUCTION_LOSSES, decoder_mean
+from .losses import RECONSTRUCTION_LOSSES, decoder_mean, feature_layout
 from .modules import ACTIVATIONS, ARCHITECTURES, NOISES
+from .tabular import TableLayout, has_categorical_columns
 
 OPTIMIZERS = {
     "adam": torch.optim.Adam,
@@ -83,6 +84,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         "kernel_size": [Interval(Integral, 1, None, closed="left")],
         "noise": [StrOptions(set(NOISES)), None],
         "noise_level": [Interval(Real, 0, None, closed="left")],
+        "categorical_groups": [list, None],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
@@ -111,6 +113,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         kernel_size=3,
         noise=None,
         noise_level=0.1,
+        categorical_groups=None,
         batch_size=128,
         max_epochs=100,
         lr=1e-3,
@@ -135,6 +138,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         self.kernel_size = kernel_size
         self.noise = noise
         self.noise_level = noise_level
+        self.categorical_groups = categorical_groups
         self.batch_size = batch_size
         self.max_epochs = max_epochs
         self.lr = lr
@@ -200,7 +204,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
     def _fit(self, X):
         warm = self.warm_start and hasattr(self, "net_")
-        X = self._validate_X(X, reset=not warm)
+        X = self._fit_data(X, reset=not warm)
         self._check_range(X)
         architecture = self._architecture(X.shape[1])
         self._warn_params()
@@ -224,6 +228,69 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         self.n_iter_ = len(net.history)
         self._after_fit(X, seed)
 
+    def _fit_data(self, X, reset):
+        """Validate the training data; a DataFrame with categorical columns gets a layout.
+
+        Sets ``layout_`` (a :class:`skvae.tabular.TableLayout` or None) and ``groups_``
+        (the one-hot blocks with softmax heads) and returns a float array.
+        """
+        if not reset:  # warm start: the layout and groups of the first fit
+            return self._data(X)
+        if has_categorical_columns(X):
+            if self.categorical_groups is not None:
+                raise ValueError(
+                    "categorical_groups is for numeric arrays holding one-hot blocks, but X "
+                    "is a DataFrame with categorical columns, which get softmax heads "
+                    "anyway. Drop categorical_groups, or one-hot encode X yourself."
+                )
+            validate_data(self, X, skip_check_array=True, reset=True)
+            self.layout_ = TableLayout().fit(X)
+            self.groups_ = tuple(map(tuple, self.layout_.groups_))
+            return self.layout_.transform(X)
+        X = self._validate_X(X, reset=True)
+        self.layout_ = None
+        self.groups_ = self._declared_groups(X)
+        return X
+
+    def _data(self, X):
+        """Validate post-fit input: a DataFrame through the fitted layout, else an array."""
+        if getattr(self, "layout_", None) is None:
+            return self._validate_X(X)
+        if not hasattr(X, "columns"):
+            raise TypeError(
+                f"{type(self).__name__} was fitted on a DataFrame with categorical columns; "
+                f"got {type(X).__name__}. Pass a DataFrame with the training columns "
+                f"{list(self.feature_names_in_)}."
+            )
+        return self.layout_.transform(X)
+
+    def _declared_groups(self, X) -> tuple:
+        """``categorical_groups`` as tuples of column indices, checked against ``X``."""
+        if self.categorical_groups is None:
+            return ()
+        names = list(getattr(self, "feature_names_in_", []))
+        groups, seen = [], set()
+        for group in self.categorical_groups:
+            index = tuple(names.index(c) if isinstance(c, str) and c in names else c
+                          for c in group)
+            if (len(index) < 2 or not all(isinstance(i, Integral) and 0 <= i < X.shape[1]
+                                          for i in index) or seen & set(index)):
+                raise ValueError(
+                    f"categorical_groups entry {list(group)!r} is not a one-hot block of X: "
+                    f"give each block as two or more column indices (0..{X.shape[1] - 1}) or "
+                    "names of X, each column in at most one block."
+                )
+            block = X[:, list(index)]
+            if not (np.isin(block, (0, 1)).all() and (block.sum(axis=1) <= 1).all()):
+                raise ValueError(
+                    f"categorical_groups entry {list(group)!r} is not one-hot: its columns "
+                    "must hold 0/1 with at most one 1 per row (all zeros for a missing "
+                    "value). Pass the output of OneHotEncoder or pd.get_dummies."
+                )
+            seen |= set(index)
+            groups.append(tuple(int(i) for i in index))
+        return tuple(groups)
+
     def _validate_X(self, X, reset=False):
         """``validate_data`` for numeric rows, with a clear error for non-numeric input."""
         try:
@@ -237,7 +304,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             raise TypeError(
                 f"{type(self).__name__} needs numeric data, but X holds non-numeric values"
                 f"{where} ({exc}). Encode categorical columns first, e.g. with OneHotEncoder "
-                "inside a ColumnTransformer."
+                "inside a ColumnTransformer, or pass a pandas DataFrame: its categorical "
+                "columns then get softmax heads."
             ) from None
 
     def _draw_validation_rows(self, n_samples, rng):
@@ -324,6 +392,10 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     def _check_range(self, X):
         if self.reconstruction_loss != "bce" or X.size == 0:
             return
+        if self.groups_:  # one-hot blocks have their own (softmax) likelihood
+            X = X[:, feature_layout(self.groups_, X.shape[1])[0]]
+            if X.size == 0:
+                return
         low, high = float(X.min()), float(X.max())
         if low < 0 or high > 1:
             raise ValueError(
@@ -362,7 +434,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             does not depend on the other rows passed.
         """
         check_is_fitted(self)
-        X = self._validate_X(X)
+        X = self._data(X)
         Z = map_batches(self._encode, X, self._device)
         return Z.astype(X.dtype, copy=False)
 
@@ -376,9 +448,11 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
         Returns
         -------
-        X_original : ndarray of shape (n_samples, n_features_in_)
-            Decoder means: probabilities with ``reconstruction_loss="bce"``, values with
-            ``"mse"``.
+        X_original : ndarray of shape (n_samples, n_features_in_) or DataFrame
+            Decoder means: probabilities with ``reconstruction_loss="bce"`` and in each
+            ``categorical_groups`` block, values with ``"mse"``. When fitted on a
+            DataFrame with categorical columns: a DataFrame with the training columns
+            and dtypes (each category the most probable one).
         """
         check_is_fitted(self)
         Z = check_array(X, dtype=_FLOAT_DTYPES, input_name="X")
@@ -388,10 +462,10 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                 f"n_components={self.n_components} columns. Pass the output of transform()."
             )
         X_hat = map_batches(self._decode, Z, self._device)
-        return X_hat.astype(Z.dtype, copy=False)
+        return self._to_input_space(X_hat.astype(Z.dtype, copy=False))
 
     def _decode(self, z: torch.Tensor) -> torch.Tensor:
-        return decoder_mean(self._module.decode(z), self.reconstruction_loss)
+        return decoder_mean(self._module.decode(z), self.reconstruction_loss, self.groups_)
 
     def score_samples(self, X):
         """Per-row score: higher means the model explains the row better.
@@ -410,7 +484,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         scores : ndarray of shape (n_samples,)
         """
         check_is_fitted(self)
-        X = self._validate_X(X)
+        X = self._data(X)
         self._check_range(X)
         return map_batches(self._score_rows, X, self._device).astype(np.float64)
 
@@ -432,8 +506,15 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         """
         return float(np.mean(self.score_samples(X)))
 
-    def _decode_codes(self, Z) -> np.ndarray:
-        return map_batches(self._decode, Z, self._device).astype(np.float64)
+    def _decode_codes(self, Z):
+        X_hat = map_batches(self._decode, Z, self._device).astype(np.float64)
+        return self._to_input_space(X_hat)
+
+    def _to_input_space(self, X_hat):
+        """A DataFrame like the training one when fitted on one with categorical columns."""
+        if getattr(self, "layout_", None) is None:
+            return X_hat
+        return self.layout_.inverse_transform(X_hat)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -163,13 +163,14 @@ class AutoencoderTransformer(BaseAutoencoder):
         return Autoencoder
 
     def _criterion(self):
-        return ReconstructionLoss(self.reconstruction_loss)
+        return ReconstructionLoss(self.reconstruction_loss, self.groups_)
 
     def _encode(self, x):
         return self._module.encode(x)
 
     def _score_rows(self, x):
-        return -reconstruction_error(self._module(x)[0], x, self.reconstruction_loss)
+        return -reconstruction_error(self._module(x)[0], x, self.reconstruction_loss,
+                                     self.groups_)
 
     def _after_fit(self, X, seed):
         codes = map_batches(self._encode, evenly_spaced_rows(X, DENSITY_MAX_ROWS), self._device)

@@ -11,6 +11,8 @@ formats are those of the project's shared data folder:
     ``y_test`` -- the Keras layout.
 ``olivetti_faces.npz``
     ``images`` (400, 64, 64) uint8 in scikit-learn's orientation, ``target`` (400,).
+``house_prices/train.csv.gz``, ``house_prices/test.csv.gz``
+    Kaggle's "House Prices" CSV files, gzipped.
 
 Pixels are returned as float32 scaled to [0, 1], images flattened to rows (an
 sklearn ``X``), with ``image_shape = (channels, height, width)`` to undo it.
@@ -26,7 +28,8 @@ from sklearn.datasets import fetch_olivetti_faces, fetch_openml
 from sklearn.datasets import load_digits as _sklearn_load_digits
 from sklearn.utils import Bunch
 
-__all__ = ["load_digits", "load_fashion_mnist", "load_mnist", "load_olivetti_faces"]
+__all__ = ["load_digits", "load_fashion_mnist", "load_house_prices", "load_mnist",
+           "load_olivetti_faces"]
 
 
 def _local_file(filename: str, data_home) -> Path | None:
@@ -154,6 +157,48 @@ def load_olivetti_faces(data_home=None, *, mirror=False) -> Bunch:
         is_mirror = np.concatenate([is_mirror, ~is_mirror])
     return Bunch(data=images.reshape(len(images), -1), target=np.asarray(target, np.int64),
                  is_mirror=is_mirror, image_shape=(1, 64, 64))
+
+
+def load_house_prices(data_home=None) -> Bunch:
+    """Kaggle's House Prices data (Ames, Iowa) as DataFrames: 79 mixed-type features.
+
+    Parameters
+    ----------
+    data_home : str or path-like, optional
+        Folder holding ``house_prices/train.csv.gz`` (and ``test.csv.gz``); then
+        ``SKVAE_DATA_HOME``; then ``fetch_openml("house_prices")``, which has the
+        training file only.
+
+    Returns
+    -------
+    data : Bunch
+        ``data``: the 1460 training rows without ``Id`` and ``SalePrice`` (43 text
+        columns, 36 numeric, missing values as NaN, as ``pd.read_csv`` reads them);
+        ``target``: ``SalePrice``; ``test``: the 1459 rows of ``test.csv`` without
+        ``Id`` (categories and missing values the training rows lack), or None when
+        downloaded; ``frame``: the training file as read.
+
+    Examples
+    --------
+    >>> from skvae.datasets import load_house_prices
+    >>> houses = load_house_prices()  # doctest: +SKIP
+    >>> houses.data.shape, houses.test.shape  # doctest: +SKIP
+    ((1460, 79), (1459, 79))
+    """
+    import pandas as pd
+
+    path = _local_file(os.path.join("house_prices", "train.csv.gz"), data_home)
+    if path is not None:
+        frame = pd.read_csv(path)
+        test_path = path.with_name("test.csv.gz")
+        test = pd.read_csv(test_path).drop(columns="Id") if test_path.is_file() else None
+    else:
+        fetched = _download("house_prices/train.csv.gz", data_home, "fetch_openml",
+                            lambda: fetch_openml("house_prices", version=1, as_frame=True,
+                                                 data_home=data_home))
+        frame, test = fetched.frame, None
+    return Bunch(data=frame.drop(columns=["Id", "SalePrice"]), target=frame["SalePrice"],
+                 test=test, frame=frame)
 
 
 def load_digits() -> Bunch:

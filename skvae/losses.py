@@ -23,10 +23,18 @@ Likelihoods, in nats:
     balance between reconstruction and KL depend on the data's scale: with
     ``sigma^2 = 1/2`` (the tutorials' ``mse * original_dim``) a VAE on [0, 1]
     pixels collapses its posterior to the prior.
+
+Categorical groups (``groups``: tuples of feature indices, each a one-hot block)
+    Each block is one categorical column with a softmax head:
+    ``log p(x | x_hat) = sum_k x_k log softmax(x_hat)_k``, the cross-entropy with
+    the one-hot target. An all-zero block (a missing value or a category unseen in
+    training) adds nothing. The other ("plain") features use ``kind``; the
+    Gaussian variance is estimated on the plain features only.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 
 import torch
@@ -40,21 +48,58 @@ RECONSTRUCTION_LOSSES = ("mse", "bce")
 MIN_NOISE_VARIANCE = 1e-6
 
 
-def batch_noise_variance(x_hat: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+@functools.lru_cache(maxsize=64)
+def feature_layout(groups: tuple, n_features: int):
+    """``(plain, blocks)``: indexers of the plain features and of each one-hot block.
+
+    Contiguous index runs become slices (views, no gather).
+
+    >>> feature_layout(((1, 2),), 4)
+    ([0, 3], [slice(1, 3, None)])
+    """
+    grouped = {i for group in groups for i in group}
+    plain = [i for i in range(n_features) if i not in grouped]
+    return _indexer(plain), [_indexer(list(group)) for group in groups]
+
+
+def _indexer(index: list[int]):
+    if index and index == list(range(index[0], index[-1] + 1)):
+        return slice(index[0], index[-1] + 1)
+    return index
+
+
+def categorical_nll(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy of a one-hot (or all-zero) ``target`` block under softmax ``logits``, per row.
+
+    >>> import torch
+    >>> categorical_nll(torch.zeros(2, 4), torch.tensor([[0.0, 1, 0, 0], [0, 0, 0, 0]]))
+    tensor([1.3863, 0.0000])
+    """
+    return (-target * torch.log_softmax(logits, dim=-1)).sum(dim=-1)
+
+
+def batch_noise_variance(x_hat: torch.Tensor, x: torch.Tensor, groups: tuple = ()) -> torch.Tensor:
     """Maximum-likelihood shared variance of ``x`` around ``x_hat``: the mean squared error.
+
+    Over the plain features only (1 when there are none).
 
     >>> import torch
     >>> batch_noise_variance(torch.zeros(2, 2), torch.ones(2, 2))
     tensor(1.)
     """
+    if groups:
+        plain = feature_layout(groups, x.shape[-1])[0]
+        x_hat, x = x_hat[..., plain], x[..., plain]
+    if x.shape[-1] == 0:
+        return torch.ones((), dtype=x.dtype, device=x.device)
     return (x - x_hat).pow(2).mean().clamp_min(MIN_NOISE_VARIANCE)
 
 
-def reconstruction_nll(x_hat, x, kind: str, noise_variance=1.0) -> torch.Tensor:
+def reconstruction_nll(x_hat, x, kind: str, noise_variance=1.0, groups: tuple = ()):
     """Negative log-likelihood of ``x`` under the decoder output ``x_hat``, per row, in nats.
 
     ``noise_variance`` (float or scalar tensor) is the Gaussian variance used by
-    ``"mse"``; ``"bce"`` ignores it.
+    ``"mse"``; ``"bce"`` ignores it. ``groups``: one-hot blocks (module docstring).
 
     Examples
     --------
@@ -62,6 +107,16 @@ def reconstruction_nll(x_hat, x, kind: str, noise_variance=1.0) -> torch.Tensor:
     >>> reconstruction_nll(torch.zeros(2, 3), torch.zeros(2, 3), "mse")
     tensor([2.7568, 2.7568])
     """
+    if not groups:
+        return _plain_nll(x_hat, x, kind, noise_variance)
+    plain, blocks = feature_layout(groups, x.shape[-1])
+    nll = _plain_nll(x_hat[..., plain], x[..., plain], kind, noise_variance)
+    for block in blocks:
+        nll = nll + categorical_nll(x_hat[..., block], x[..., block])
+    return nll
+
+
+def _plain_nll(x_hat, x, kind, noise_variance):
     if kind == "bce":
         nll = F.binary_cross_entropy_with_logits(x_hat, x, reduction="none")
         return nll.sum(dim=-1)
@@ -72,15 +127,29 @@ def reconstruction_nll(x_hat, x, kind: str, noise_variance=1.0) -> torch.Tensor:
     raise ValueError(f"Unknown reconstruction loss {kind!r}; use one of {RECONSTRUCTION_LOSSES}.")
 
 
-def reconstruction_error(x_hat: torch.Tensor, x: torch.Tensor, kind: str) -> torch.Tensor:
-    """Mean per-feature reconstruction loss of each row (MSE, or BCE from logits).
+def reconstruction_error(x_hat, x, kind: str, groups: tuple = ()) -> torch.Tensor:
+    """Mean per-column reconstruction loss of each row (MSE, or BCE from logits).
 
     This is the autoencoder's training loss and, negated, its ``score_samples``.
+    With ``groups``, each one-hot block counts as one column (its cross-entropy).
 
     >>> import torch
     >>> reconstruction_error(torch.ones(1, 2), torch.zeros(1, 2), "mse")
     tensor([1.])
     """
+    if not groups:
+        return _plain_error(x_hat, x, kind)
+    plain, blocks = feature_layout(groups, x.shape[-1])
+    x_plain = x[..., plain]
+    total = _plain_error(x_hat[..., plain], x_plain, kind) * x_plain.shape[-1]
+    for block in blocks:
+        total = total + categorical_nll(x_hat[..., block], x[..., block])
+    return total / (x_plain.shape[-1] + len(blocks))
+
+
+def _plain_error(x_hat, x, kind):
+    if x.shape[-1] == 0:
+        return x.new_zeros(x.shape[:-1])
     if kind == "bce":
         return F.binary_cross_entropy_with_logits(x_hat, x, reduction="none").mean(dim=-1)
     if kind == "mse":
@@ -88,9 +157,15 @@ def reconstruction_error(x_hat: torch.Tensor, x: torch.Tensor, kind: str) -> tor
     raise ValueError(f"Unknown reconstruction loss {kind!r}; use one of {RECONSTRUCTION_LOSSES}.")
 
 
-def decoder_mean(x_hat: torch.Tensor, kind: str) -> torch.Tensor:
-    """Map decoder output to data space: probabilities for ``"bce"``, identity for ``"mse"``."""
-    return torch.sigmoid(x_hat) if kind == "bce" else x_hat
+def decoder_mean(x_hat: torch.Tensor, kind: str, groups: tuple = ()) -> torch.Tensor:
+    """Map decoder output to data space: probabilities for ``"bce"``, identity for ``"mse"``.
+
+    Each one-hot block of ``groups`` becomes its softmax (category probabilities).
+    """
+    mean = torch.sigmoid(x_hat) if kind == "bce" else x_hat.clone()
+    for block in feature_layout(groups, x_hat.shape[-1])[1] if groups else ():
+        mean[..., block] = torch.softmax(x_hat[..., block], dim=-1)
+    return mean
 
 
 def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
@@ -113,13 +188,14 @@ class ReconstructionLoss(nn.Module):
     tensor(1.)
     """
 
-    def __init__(self, kind: str = "mse"):
+    def __init__(self, kind: str = "mse", groups: tuple = ()):
         super().__init__()
         self.kind = kind
+        self.groups = groups
 
     def terms(self, y_pred, x) -> dict[str, torch.Tensor]:
         """Per-row loss terms: ``{"recon": ...}``."""
-        return {"recon": reconstruction_error(y_pred[0], x, self.kind)}
+        return {"recon": reconstruction_error(y_pred[0], x, self.kind, self.groups)}
 
     def combine(self, terms, training=True) -> torch.Tensor:
         """Batch loss from per-row terms."""
@@ -147,17 +223,19 @@ class ELBOLoss(nn.Module):
     tensor(4.2568)
     """
 
-    def __init__(self, kind: str = "mse", beta: float = 1.0):
+    def __init__(self, kind: str = "mse", beta: float = 1.0, groups: tuple = ()):
         super().__init__()
         self.kind = kind
         self.beta = beta
         self.kl_weight = beta
+        self.groups = groups
 
     def terms(self, y_pred, x) -> dict[str, torch.Tensor]:
         """Per-row loss terms: ``{"recon": ..., "kl": ...}``, in nats."""
         x_hat, mu, logvar = y_pred[:3]
-        variance = batch_noise_variance(x_hat, x) if self.kind == "mse" else 1.0
-        recon = reconstruction_nll(x_hat, x, self.kind, variance)
+        variance = (batch_noise_variance(x_hat, x, self.groups) if self.kind == "mse"
+                    else 1.0)
+        recon = reconstruction_nll(x_hat, x, self.kind, variance, self.groups)
         return {"recon": recon, "kl": gaussian_kl(mu, logvar)}
 
     def combine(self, terms, training=True) -> torch.Tensor:

@@ -13,7 +13,13 @@ from sklearn.utils.validation import check_is_fitted
 from ._base import BaseAutoencoder, evenly_spaced_rows, warn_long_warmup
 from ._data import map_batches
 from .callbacks import KLWarmup
-from .losses import MIN_NOISE_VARIANCE, ELBOLoss, gaussian_kl, reconstruction_nll
+from .losses import (
+    MIN_NOISE_VARIANCE,
+    ELBOLoss,
+    feature_layout,
+    gaussian_kl,
+    reconstruction_nll,
+)
 from .modules import VariationalAutoencoder
 
 #: Monte-Carlo draws of the posterior noise used by ``score_samples``.
@@ -141,6 +147,7 @@ n_iter_no_change, device, random_state, verbose, warm_start, callbacks
         kernel_size=3,
         noise=None,
         noise_level=0.1,
+        categorical_groups=None,
         batch_size=128,
         max_epochs=100,
         lr=1e-3,
@@ -166,6 +173,7 @@ n_iter_no_change, device, random_state, verbose, warm_start, callbacks
             kernel_size=kernel_size,
             noise=noise,
             noise_level=noise_level,
+            categorical_groups=categorical_groups,
             batch_size=batch_size,
             max_epochs=max_epochs,
             lr=lr,
@@ -189,7 +197,7 @@ n_iter_no_change, device, random_state, verbose, warm_start, callbacks
         return VariationalAutoencoder
 
     def _criterion(self):
-        return ELBOLoss(self.reconstruction_loss, beta=self.beta)
+        return ELBOLoss(self.reconstruction_loss, beta=self.beta, groups=self.groups_)
 
     def _model_callbacks(self):
         return [("kl_warmup", KLWarmup(beta=self.beta, epochs=self.kl_warmup))]
@@ -211,13 +219,15 @@ n_iter_no_change, device, random_state, verbose, warm_start, callbacks
     def _score_rows(self, x):
         x_hat, mu, logvar = self._posterior_decodes(x)
         nll = reconstruction_nll(
-            x_hat, x.expand_as(x_hat), self.reconstruction_loss, self.noise_variance_
+            x_hat, x.expand_as(x_hat), self.reconstruction_loss, self.noise_variance_,
+            self.groups_,
         )
         return -(nll.mean(dim=0) + gaussian_kl(mu, logvar))
 
     def _squared_errors(self, x):
         x_hat = self._posterior_decodes(x, NOISE_VARIANCE_DRAWS)[0]
-        return (x - x_hat).pow(2).mean(dim=(0, 2))
+        plain = feature_layout(self.groups_, x.shape[1])[0] if self.groups_ else slice(None)
+        return (x - x_hat)[..., plain].pow(2).mean(dim=(0, 2))
 
     def _after_fit(self, X, seed):
         self.noise_variance_ = float("nan")

