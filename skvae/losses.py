@@ -209,8 +209,9 @@ class ELBOLoss(nn.Module):
     """VAE criterion: ``mean(recon_nll + kl_weight * KL)`` over the batch.
 
     ``forward(y_pred, x)`` takes the module output ``(x_hat, mu, logvar)``. For
-    ``"mse"`` the Gaussian variance is the batch's maximum-likelihood estimate
-    (:func:`batch_noise_variance`; see the module docstring). With
+    ``"mse"`` the Gaussian variance is ``noise_variance`` when given, else the
+    batch's maximum-likelihood estimate (:func:`batch_noise_variance`; see the
+    module docstring). With
     ``kl_weight = 1`` this is the negative ELBO per sample in nats; other weights
     give the beta-VAE objective. ``kl_weight`` is the weight used in training (a
     KL warm-up callback changes it per epoch); ``beta`` is the target weight,
@@ -223,18 +224,22 @@ class ELBOLoss(nn.Module):
     tensor(4.2568)
     """
 
-    def __init__(self, kind: str = "mse", beta: float = 1.0, groups: tuple = ()):
+    def __init__(self, kind: str = "mse", beta: float = 1.0, groups: tuple = (),
+                 noise_variance: float | None = None):
         super().__init__()
         self.kind = kind
         self.beta = beta
         self.kl_weight = beta
         self.groups = groups
+        self.noise_variance = noise_variance
 
     def terms(self, y_pred, x) -> dict[str, torch.Tensor]:
         """Per-row loss terms: ``{"recon": ..., "kl": ...}``, in nats."""
         x_hat, mu, logvar = y_pred[:3]
-        variance = (batch_noise_variance(x_hat, x, self.groups) if self.kind == "mse"
-                    else 1.0)
+        variance = self.noise_variance
+        if variance is None:
+            variance = (batch_noise_variance(x_hat, x, self.groups) if self.kind == "mse"
+                        else 1.0)
         recon = reconstruction_nll(x_hat, x, self.kind, variance, self.groups)
         return {"recon": recon, "kl": gaussian_kl(mu, logvar)}
 

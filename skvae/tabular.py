@@ -11,9 +11,13 @@ Missing values and unseen categories, the way scikit-learn's
 treat them:
 
 * a missing numeric value is replaced by the training mean (0 once standardised);
-* a missing categorical value, or a category not seen in training, becomes an
-  all-zero block: it contributes nothing to the loss and the encoder sees "none of
-  the known categories".
+* a missing categorical value is a category of its own when the training column
+  has missing values (as ``OneHotEncoder`` treats NaN): in the house prices data a
+  missing ``PoolQC`` means "no pool", which is worth modelling, and ``sample`` then
+  generates missing values at their training rate;
+* a category not seen in training (including "missing" in a column that had none)
+  becomes an all-zero block: it contributes nothing to the loss and the encoder
+  sees "none of the known categories".
 
 ``inverse_transform`` returns a DataFrame with the original columns and dtypes:
 numeric values un-standardised (rounded for integer columns), each categorical
@@ -131,15 +135,20 @@ def _check_column(series, column):
 
 
 def _categories(series) -> np.ndarray:
+    """The column's categories, sorted, then NaN when the column has missing values."""
     if isinstance(series.dtype, pd.CategoricalDtype):
-        return np.asarray(series.cat.categories, dtype=object)
-    return np.asarray(sorted(series.dropna().unique(), key=str), dtype=object)
+        known = list(series.cat.categories)
+    else:
+        known = sorted(series.dropna().unique(), key=str)
+    missing = [np.nan] if series.isna().any() else []
+    return np.asarray(known + missing, dtype=object)
 
 
 def _one_hot(series, categories) -> np.ndarray:
-    codes = pd.Index(categories).get_indexer(series.astype(object))
+    values = series.astype(object).where(series.notna(), np.nan)
+    codes = pd.Index(categories, dtype=object).get_indexer(values)
     block = np.zeros((len(series), len(categories)))
-    rows = np.flatnonzero(codes >= 0)  # -1: missing or unseen category -> all zeros
+    rows = np.flatnonzero(codes >= 0)  # -1: a category fit never saw -> all zeros
     block[rows, codes[rows]] = 1.0
     return block
 

@@ -7,7 +7,7 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from sklearn.utils import check_random_state, check_scalar
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseAutoencoder, evenly_spaced_rows, warn_long_warmup
@@ -30,6 +30,8 @@ ELBO_SEED = 0
 #: which ``noise_variance_`` is estimated: ~12 million squared errors on MNIST.
 NOISE_VARIANCE_MAX_ROWS = 4096
 NOISE_VARIANCE_DRAWS = 4
+#: Gaussian variance of numeric columns next to categorical heads (``noise_variance="auto"``).
+TABULAR_NOISE_VARIANCE = 0.5
 
 
 class VAETransformer(BaseAutoencoder):
@@ -58,6 +60,16 @@ class VAETransformer(BaseAutoencoder):
         Epochs of a linear ramp of the KL weight: epoch ``e`` uses
         ``beta * min(1, e / kl_warmup)``. Helps against posterior collapse. A warm-up
         longer than ``max_epochs`` warns.
+    noise_variance : "auto" or float > 0, default="auto"
+        Variance of the Gaussian likelihood of ``reconstruction_loss="mse"`` features.
+        A float fixes it (``0.5`` makes the reconstruction term the summed squared
+        error of the tutorials). ``"auto"``: fitted by maximum likelihood (the
+        sigma-VAE, see ``reconstruction_loss``), except beside categorical heads (a
+        DataFrame with categorical columns, or ``categorical_groups``), where the
+        numeric columns are standardised and the variance is fixed to 0.5: a fitted
+        variance shrinks with the training error and lets the numeric columns
+        outweigh the categorical ones (on house prices, held-out categorical accuracy
+        fell from 0.84 to 0.81 as training went on).
     hidden_layer_sizes : tuple of int, default=(256, 128)
         Hidden widths of the encoder; the decoder mirrors them.
     activation : {"relu", "leaky_relu", "elu", "gelu", "selu", "tanh", "logistic"}, default="relu"
@@ -129,6 +141,7 @@ n_iter_no_change, device, random_state, verbose, warm_start, callbacks
         **BaseAutoencoder._parameter_constraints,
         "beta": [Interval(Real, 0, None, closed="left")],
         "kl_warmup": [Interval(Integral, 0, None, closed="left")],
+        "noise_variance": [StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")],
     }
 
     def __init__(
@@ -137,6 +150,7 @@ n_iter_no_change, device, random_state, verbose, warm_start, callbacks
         *,
         beta=1.0,
         kl_warmup=0,
+        noise_variance="auto",
         hidden_layer_sizes=(256, 128),
         activation="relu",
         reconstruction_loss="mse",
@@ -189,6 +203,7 @@ n_iter_no_change, device, random_state, verbose, warm_start, callbacks
         )
         self.beta = beta
         self.kl_warmup = kl_warmup
+        self.noise_variance = noise_variance
 
     def _warn_params(self):
         warn_long_warmup(self.kl_warmup, self.max_epochs)
@@ -197,7 +212,16 @@ n_iter_no_change, device, random_state, verbose, warm_start, callbacks
         return VariationalAutoencoder
 
     def _criterion(self):
-        return ELBOLoss(self.reconstruction_loss, beta=self.beta, groups=self.groups_)
+        return ELBOLoss(self.reconstruction_loss, beta=self.beta, groups=self.groups_,
+                        noise_variance=self._fixed_noise_variance())
+
+    def _fixed_noise_variance(self):
+        """The Gaussian variance when fixed; None when fitted (the sigma-VAE)."""
+        if self.noise_variance != "auto":
+            return float(self.noise_variance)
+        # standardised numbers beside softmax heads: squared error (variance 1/2), so the
+        # numeric columns do not outweigh the categorical ones as the fit sharpens
+        return TABULAR_NOISE_VARIANCE if self.groups_ else None
 
     def _model_callbacks(self):
         return [("kl_warmup", KLWarmup(beta=self.beta, epochs=self.kl_warmup))]
@@ -231,7 +255,10 @@ n_iter_no_change, device, random_state, verbose, warm_start, callbacks
 
     def _after_fit(self, X, seed):
         self.noise_variance_ = float("nan")
-        if self.reconstruction_loss == "mse":
+        fixed = self._fixed_noise_variance()
+        if self.reconstruction_loss == "mse" and fixed is not None:
+            self.noise_variance_ = fixed
+        elif self.reconstruction_loss == "mse":
             rows = evenly_spaced_rows(X, NOISE_VARIANCE_MAX_ROWS)
             errors = map_batches(self._squared_errors, rows, self._device)
             self.noise_variance_ = max(float(np.mean(errors)), MIN_NOISE_VARIANCE)

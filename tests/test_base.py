@@ -242,7 +242,8 @@ def test_inverse_transform_checks_the_code_width(fitted):
 def test_non_numeric_arrays_are_rejected_with_the_fix():
     with pytest.raises(TypeError, match=r"needs numeric data, but X holds non-numeric values "
                                         r"\(could not convert string to float: .*'a'.*\)\. Encode "
-                                        r"categorical columns first, e.g. with OneHotEncoder.*or pass a pandas DataFrame"):
+                                        r"categorical columns first, e.g. with OneHotEncoder"
+                                        r".*or pass a pandas DataFrame"):
         AutoencoderTransformer(**FAST).fit(np.array([["a", "b"], ["c", "d"]]))
 
 

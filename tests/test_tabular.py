@@ -71,13 +71,17 @@ def test_layout_round_trips_values_and_dtypes():
 
 
 def test_layout_standardises_numbers_and_one_hot_encodes_categories():
-    frame = pd.DataFrame({"x": [1.0, 3.0, np.nan], "c": ["a", "b", None]})
+    frame = pd.DataFrame({"x": [1.0, 3.0, np.nan], "c": ["a", "b", None], "d": ["u", "v", "u"]})
     layout = TableLayout().fit(frame)
+    # a missing number -> the mean; a missing category -> its own category (c had some)
     np.testing.assert_allclose(layout.transform(frame),
-                               [[-1, 1, 0], [1, 0, 1], [0, 0, 0]])  # NaN -> mean, zero block
-    assert layout.groups_ == [[1, 2]]
-    unseen = layout.transform(pd.DataFrame({"c": ["z"], "x": [2.0], "extra": [0]}))
-    np.testing.assert_allclose(unseen, [[0, 0, 0]])
+                               [[-1, 1, 0, 0, 1, 0], [1, 0, 1, 0, 0, 1], [0, 0, 0, 1, 1, 0]])
+    assert layout.groups_ == [[1, 2, 3], [4, 5]]
+    # unseen: a new category, and "missing" in d, which had no missing values
+    unseen = layout.transform(pd.DataFrame({"c": ["z"], "x": [2.0], "d": [None], "extra": [0]}))
+    np.testing.assert_allclose(unseen, [[0, 0, 0, 0, 0, 0]])
+    assert layout.inverse_transform(layout.transform(frame))["c"].isna().tolist() == [
+        False, False, True]
 
 
 def test_layout_errors_name_the_column():
@@ -120,7 +124,9 @@ def test_sample_returns_a_frame_of_training_categories_and_plausible_numbers(vae
     assert list(samples.columns) == list(train.columns)
     assert (samples.dtypes == train.dtypes).all()
     for column in vae.layout_.categorical_:
-        assert set(samples[column]) <= set(train[column].dropna())
+        # training categories; missing only where training had missing values
+        assert set(samples[column].dropna()) <= set(train[column].dropna())
+        assert not samples[column].isna().any() or train[column].isna().any()
     numeric = train[vae.layout_.numeric_]
     low = numeric.min() - 3 * numeric.std()
     high = numeric.max() + 3 * numeric.std()

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
+from sklearn.utils._param_validation import InvalidParameterError
 
 from skvae import VAETransformer
 
@@ -77,3 +78,22 @@ def test_beta_zero_trains_without_kl_pressure(small_X):
     history = vae.history_
     np.testing.assert_allclose(history[:, "train_loss"], history[:, "train_recon"], rtol=1e-5)
     assert history[-1, "train_kl"] > history[0, "train_kl"]
+
+
+@pytest.mark.parametrize("noise_variance, groups, expected", [
+    (0.25, None, 0.25),  # fixed by the user
+    ("auto", [[2, 3]], 0.5),  # beside categorical heads: squared error
+])
+def test_noise_variance_fixed_or_fitted(noise_variance, groups, expected):
+    rng = np.random.RandomState(0)
+    X = np.c_[rng.normal(size=(80, 2)), np.eye(2)[rng.randint(0, 2, 80)]]
+    vae = VAETransformer(noise_variance=noise_variance, categorical_groups=groups,
+                         hidden_layer_sizes=(8,), max_epochs=3, random_state=0).fit(X)
+    assert vae.noise_variance_ == expected
+    assert vae.net_.criterion_.noise_variance == expected
+
+
+def test_noise_variance_must_be_positive(digits_split):
+    with pytest.raises(InvalidParameterError, match=r"'noise_variance' parameter .* "
+                                                    r"must be a str among \{'auto'\} or a float"):
+        VAETransformer(noise_variance=0.0).fit(digits_split[0])
