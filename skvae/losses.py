@@ -162,8 +162,11 @@ def decoder_mean(x_hat: torch.Tensor, kind: str, groups: tuple = ()) -> torch.Te
 
     Each one-hot block of ``groups`` becomes its softmax (category probabilities).
     """
-    mean = torch.sigmoid(x_hat) if kind == "bce" else x_hat.clone()
-    for block in feature_layout(groups, x_hat.shape[-1])[1] if groups else ():
+    mean = torch.sigmoid(x_hat) if kind == "bce" else x_hat
+    if not groups:
+        return mean
+    mean = mean.clone()  # written in place below; the decoder output stays intact
+    for block in feature_layout(groups, x_hat.shape[-1])[1]:
         mean[..., block] = torch.softmax(x_hat[..., block], dim=-1)
     return mean
 
