@@ -100,8 +100,8 @@ def grid_rows(name, data, epochs):
     return rows
 
 
-def run(name, kind, arch, n_components, settings, data, epochs, **extra):
-    est = model(kind, arch, n_components, settings, data[4], epochs, **extra)
+def run(name, kind, arch, n_components, settings, data, epochs):
+    est = model(kind, arch, n_components, settings, data[4], epochs)
     row = {"data": name, "model": kind, "arch": arch, "n_components": n_components,
            "epochs": None if kind == "pca" else epochs, **measure(est, data)}
     print(row, flush=True)

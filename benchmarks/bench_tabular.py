@@ -52,14 +52,14 @@ class LayoutPCA:
 
     def fit(self, frame):
         self.layout_ = TableLayout().fit(frame)
-        self.pca_ = PCA(self.n_components, random_state=0).fit(self.layout_.transform(frame))
+        self.model_ = PCA(self.n_components, random_state=0).fit(self.layout_.transform(frame))
         return self
 
     def transform(self, frame):
-        return self.pca_.transform(self.layout_.transform(frame))
+        return self.model_.transform(self.layout_.transform(frame))
 
     def inverse_transform(self, Z):
-        return self.layout_.inverse_transform(self.pca_.inverse_transform(Z))
+        return self.layout_.inverse_transform(self.model_.inverse_transform(Z))
 
 
 class PlainVAE(LayoutPCA):
@@ -70,9 +70,9 @@ class PlainVAE(LayoutPCA):
 
     def fit(self, frame):
         self.layout_ = TableLayout().fit(frame)
-        self.pca_ = VAETransformer(self.n_components, beta=VAE_BETA, max_epochs=self.epochs,
+        self.model_ = VAETransformer(self.n_components, beta=VAE_BETA, max_epochs=self.epochs,
                                    random_state=self.seed, **NETS)
-        self.pca_.fit(self.layout_.transform(frame))
+        self.model_.fit(self.layout_.transform(frame))
         return self
 
 

@@ -72,6 +72,13 @@ class AutoencoderTransformer(BaseAutoencoder):
     noise_level : float, default=0.1
         Standard deviation (``"gaussian"``) or probability (``"mask"``,
         ``"salt_pepper"``, at most 1) of the corruption; unused without ``noise``.
+    categorical_groups : list of lists or None, default=None
+        One-hot blocks of a numeric ``X`` (column indices, or names of a DataFrame's
+        columns), e.g. from ``OneHotEncoder``: each block gets a softmax
+        (cross-entropy) head and decodes to category probabilities. Not needed for a
+        DataFrame with categorical columns, whose blocks are built automatically (see
+        :mod:`skvae.tabular`; then ``X`` may hold text and missing values, and
+        ``inverse_transform`` / ``sample`` return DataFrames).
     batch_size : int, default=128
         Rows per optimisation step.
     max_epochs : int, default=100
@@ -117,6 +124,10 @@ class AutoencoderTransformer(BaseAutoencoder):
         split. ``history_[:, "train_loss"]`` gives the curve.
     n_iter_ : int
         Epochs trained.
+    layout_ : skvae.tabular.TableLayout or None
+        The column layout, when fitted on a DataFrame with categorical columns.
+    groups_ : tuple of tuples of int
+        Feature indices of each one-hot block with a softmax head (empty if none).
     latent_density_ : sklearn.mixture.GaussianMixture
         Density of the training codes (of up to 10000 evenly spaced training rows),
         used by :meth:`sample`.

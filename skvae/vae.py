@@ -82,7 +82,7 @@ class VAETransformer(BaseAutoencoder):
         ``noise_variance_``. This keeps the reconstruction/KL balance independent of
         the data's scale; see :mod:`skvae.losses`.
     dropout, architecture, image_shape, conv_channels, kernel_size, noise, noise_level, \
-batch_size, max_epochs, lr, optimizer, weight_decay, validation_fraction, \
+categorical_groups, batch_size, max_epochs, lr, optimizer, weight_decay, validation_fraction, \
 n_iter_no_change, device, random_state, verbose, warm_start, callbacks
         As in :class:`AutoencoderTransformer`.
 
@@ -98,6 +98,8 @@ n_iter_no_change, device, random_state, verbose, warm_start, callbacks
         (those use the target weight ``beta``).
     n_iter_ : int
         Epochs trained.
+    layout_, groups_
+        As in :class:`AutoencoderTransformer`.
     noise_variance_ : float
         Variance of the Gaussian likelihood (``"mse"`` only; ``nan`` for ``"bce"``): the
         mean squared reconstruction error over the training data (up to 4096 evenly
