@@ -28,6 +28,7 @@ from skorch.callbacks import EarlyStopping
 
 from ._data import HoldoutSplit, TensorDataset, map_batches, training_tensor
 from ._net import AutoencoderNet
+from .callbacks import EpochProgress
 from .losses import RECONSTRUCTION_LOSSES, decoder_mean, feature_layout
 from .modules import ACTIVATIONS, ARCHITECTURES, NOISES
 from .tabular import TableLayout, has_categorical_columns
@@ -323,6 +324,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     def _build_net(self, n_features, architecture, device, valid_index):
         optimizer = OPTIMIZERS.get(self.optimizer, self.optimizer)
         callbacks = self._model_callbacks() + copy.deepcopy(self.callbacks or [])
+        if self.verbose == 1:
+            callbacks.append(EpochProgress(desc=type(self).__name__))
         if self.n_iter_no_change is not None:
             monitor = "train_loss" if valid_index is None else "valid_loss"
             callbacks.append(
@@ -342,7 +345,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             train_split=None if valid_index is None else HoldoutSplit(valid_index),
             callbacks=callbacks,
             device=device,
-            verbose=self.verbose,
+            # skorch prints its epoch table when its own verbose is set: only at verbose>=2
+            verbose=int(self.verbose >= 2),
         )
 
     def _architecture(self, n_features) -> dict:

@@ -105,7 +105,9 @@ class AutoencoderTransformer(BaseAutoencoder):
         (through a forked torch RNG: global seeds are left alone). An int makes fits
         on the CPU repeatable.
     verbose : int, default=0
-        ``0`` prints nothing; ``1`` prints skorch's per-epoch table.
+        ``0`` prints nothing; ``1`` shows a tqdm progress bar over epochs with the
+        latest losses (:class:`skvae.callbacks.EpochProgress`); ``2`` prints skorch's
+        per-epoch table instead.
     warm_start : bool, default=False
         When True and already fitted, ``fit`` continues training the current network
         for ``max_epochs`` more epochs instead of starting anew (the other architecture

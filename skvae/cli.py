@@ -1,21 +1,55 @@
-"""The ``skvae`` command.
+"""The ``skvae`` command: ``skvae compare`` is the main job.
 
-``skvae compare`` fits PCA, an autoencoder and a VAE on scikit-learn's digits
-(bundled with scikit-learn: no download) and prints, for held-out rows, the
-reconstruction error, the 5-NN accuracy of the codes and their trustworthiness.
+``skvae compare`` fits PCA, t-SNE, an autoencoder and a VAE on one data set, prints the
+held-out metrics (:func:`skvae.metrics.compare`) and writes a report folder: ``report.md``
+with the table and the figures (:mod:`skvae.plotting`) as PNG files. The default data set
+is scikit-learn's digits, bundled with scikit-learn, so it needs no download.
+
+Data sets (``--dataset``): ``digits``; ``mnist``, ``fashion-mnist`` and ``olivetti``
+(found in ``--data-home`` or ``SKVAE_DATA_HOME``, else downloaded, see
+:mod:`skvae.datasets`); ``house-prices`` (the Kaggle table, coloured by log SalePrice);
+or a path to a CSV file (its ``--target`` column is held back and used only to colour
+and score the embeddings; other non-numeric columns are categorical).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from dataclasses import dataclass, field
 
-from sklearn.datasets import load_digits
-from sklearn.decomposition import PCA
+import numpy as np
+import pandas as pd
 from sklearn.model_selection import train_test_split
 
-from . import AutoencoderTransformer, VAETransformer, __version__
-from .metrics import evaluate
+from . import __version__, datasets
+from .metrics import compare, default_estimators
+from .tabular import TableLayout, is_categorical
+
+DATASETS = ("digits", "mnist", "fashion-mnist", "olivetti", "house-prices")
+#: Epochs per data set kind when --epochs is not given.
+DEFAULT_EPOCHS = {"digits": 100, "mnist": 20, "fashion-mnist": 20, "olivetti": 300,
+                  "table": 100}
+#: Rows used from MNIST-sized sets when --max-rows is not given (t-SNE's cost sets it).
+DEFAULT_MAX_ROWS = 5000
+TEST_SIZE = 0.2
+
+
+@dataclass
+class Comparison:
+    """One data set, split and described, ready for :func:`skvae.metrics.compare`."""
+
+    name: str
+    X_train: object
+    X_test: object
+    y_train: object = None
+    y_test: object = None
+    label_name: str | None = None
+    image_shape: tuple | None = None
+    column: str | None = None  # tables: the column drawn by manifold and sample plots
+    description: str = ""
+    net_params: dict = field(default_factory=dict)
 
 
 def _positive_int(text: str) -> int:
@@ -28,57 +62,171 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _dataset(text: str) -> str:
+    if text in DATASETS or text.lower().endswith(".csv"):
+        return text
+    raise argparse.ArgumentTypeError(
+        f"unknown data set {text!r}: choose one of {', '.join(DATASETS)}, or give the path "
+        "of a .csv file"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="skvae", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="skvae", description="scikit-learn autoencoders and VAEs: compare them with "
+                                  "PCA and t-SNE on your data.")
     parser.add_argument("--version", action="version", version=f"skvae {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True)
-    compare = commands.add_parser(
-        "compare", help="compare PCA, an autoencoder and a VAE on the digits data",
-        description="Fit PCA, AutoencoderTransformer and VAETransformer on scikit-learn's "
-                    "digits (80/20 split) and print held-out metrics.")
-    compare.add_argument("--n-components", type=_positive_int, default=2,
-                         help="latent dimensions (default: 2)")
-    compare.add_argument("--epochs", type=_positive_int, default=100,
-                         help="training epochs of each network (default: 100)")
-    compare.add_argument("--device", default="auto",
-                         help="'auto' (CUDA when available), 'cpu' or 'cuda' (default: auto)")
-    compare.add_argument("--random-state", type=int, default=0, help="seed (default: 0)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="command")
+    compare_parser = commands.add_parser(
+        "compare", help="fit PCA, t-SNE, an autoencoder and a VAE; write a report",
+        description=__doc__.split("\n\n", 1)[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    options = compare_parser.add_argument
+    options("--dataset", type=_dataset, default="digits", metavar="NAME|PATH.csv",
+            help=f"{' | '.join(DATASETS)} | PATH.csv (default: digits)")
+    options("--target", metavar="COLUMN",
+            help="CSV only: column used to colour and score the embeddings, never to fit")
+    options("--n-components", type=_positive_int, default=2, metavar="K",
+            help="latent dimensions of every method (default: 2)")
+    options("--epochs", type=_positive_int, metavar="N",
+            help="training epochs of each network (default: digits 100, mnist and "
+                 "fashion-mnist 20, olivetti 300, tables 100)")
+    options("--max-rows", type=_positive_int, metavar="N",
+            help=f"use the first N rows (default: {DEFAULT_MAX_ROWS} for mnist and "
+                 "fashion-mnist, all rows otherwise); t-SNE's time grows fastest with N")
+    options("--device", default="auto",
+            help="'auto' (CUDA when available), 'cpu' or 'cuda' (default: auto)")
+    options("--out", default="skvae-report", metavar="DIR",
+            help="folder for report.md and the PNG figures (default: ./skvae-report)")
+    options("--data-home", metavar="DIR",
+            help="folder of the data files (default: $SKVAE_DATA_HOME, else download)")
+    options("--random-state", type=int, default=0, metavar="SEED",
+            help="seed of the split and every model (default: 0)")
+    options("--quiet", action="store_true", help="no progress bars")
     return parser
 
 
-def compare(n_components=2, epochs=100, device="auto", random_state=0) -> list[dict]:
-    """Fit the three models on digits and return one result row per model."""
-    X, y = load_digits(return_X_y=True)
+# ---------------------------------------------------------------------- data sets
+def load_comparison(dataset="digits", *, target=None, max_rows=None, data_home=None,
+                    random_state=0) -> Comparison:
+    """Load ``dataset`` (a name in :data:`DATASETS` or a CSV path) and split it 80/20."""
+    if target is not None and not dataset.lower().endswith(".csv"):
+        raise ValueError(
+            f"--target picks the label column of a CSV file; {dataset!r} has its own "
+            "labels. Drop --target, or pass --dataset PATH.csv."
+        )
+    if dataset == "house-prices":
+        bunch = datasets.load_house_prices(data_home=data_home)
+        return _table("house-prices", bunch.data, np.log(bunch.target), "log SalePrice",
+                      max_rows, random_state)
+    if dataset.lower().endswith(".csv"):
+        return _csv(dataset, target, max_rows, random_state)
+    return _images(dataset, max_rows, data_home, random_state)
+
+
+def _images(name, max_rows, data_home, random_state) -> Comparison:
+    if name == "digits":
+        bunch = datasets.load_digits()
+        X, y = bunch.data, bunch.target
+    else:
+        loader = {"mnist": datasets.load_mnist, "fashion-mnist": datasets.load_fashion_mnist,
+                  "olivetti": datasets.load_olivetti_faces}[name]
+        bunch = loader(data_home=data_home)
+        X, y = bunch.get("X_train", bunch.get("data")), bunch.get("y_train", bunch.get("target"))
+        max_rows = max_rows or (DEFAULT_MAX_ROWS if "mnist" in name else None)
+    X, y = X[:max_rows], y[:max_rows]
     X_train, X_test, y_train, y_test = train_test_split(
-        X / 16.0, y, test_size=0.2, random_state=random_state)
-    nets = dict(max_epochs=epochs, device=device, random_state=random_state)
-    models = {
-        "PCA": PCA(n_components=n_components, random_state=random_state),
-        "AutoencoderTransformer": AutoencoderTransformer(n_components, **nets),
-        "VAETransformer": VAETransformer(n_components, **nets),
-    }
-    return [{"method": name, **evaluate(model, X_train, X_test, y_train, y_test)}
-            for name, model in models.items()]
+        X, y, test_size=TEST_SIZE, random_state=random_state, stratify=y)
+    _, height, width = bunch.image_shape
+    return Comparison(
+        name, X_train, X_test, y_train, y_test, label_name="class",
+        image_shape=bunch.image_shape,
+        description=f"{len(X)} images of {height}x{width} pixels in [0, 1], "
+                    f"{len(np.unique(y))} classes")
 
 
-def format_table(rows: list[dict]) -> str:
-    header = f"{'method':<24}{'fit s':>8}{'test MSE':>10}{'5-NN acc':>10}{'trust':>8}"
-    lines = [header, "-" * len(header)]
-    for r in rows:
-        lines.append(f"{r['method']:<24}{r['fit_s']:>8.1f}{r['test_mse']:>10.4f}"
-                     f"{r['knn5_acc']:>10.3f}{r['trustworthiness']:>8.3f}")
-    return "\n".join(lines)
+def _csv(path, target, max_rows, random_state) -> Comparison:
+    if not os.path.isfile(path):
+        raise ValueError(f"--dataset {path!r}: no such file. Give the path of a CSV file.")
+    frame = pd.read_csv(path)
+    y, label_name = None, None
+    if target is not None:
+        if target not in frame.columns:
+            raise ValueError(
+                f"--target {target!r} is not a column of {path}; its columns are "
+                f"{list(frame.columns)}."
+            )
+        y, label_name = frame.pop(target).to_numpy(), target
+        if not is_categorical(pd.Series(y)) and not pd.api.types.is_numeric_dtype(y):
+            y = y.astype(str)
+    return _table(os.path.basename(path), frame, y, label_name, max_rows, random_state)
+
+
+def _table(name, frame, y, label_name, max_rows, random_state) -> Comparison:
+    """Split, then encode with a :class:`TableLayout` fitted on the training rows only."""
+    frame = frame.iloc[:max_rows]
+    y = None if y is None else np.asarray(y)[:max_rows]
+    if y is None:
+        train, test = train_test_split(frame, test_size=TEST_SIZE, random_state=random_state)
+        y_train = y_test = None
+    else:
+        train, test, y_train, y_test = train_test_split(
+            frame, y, test_size=TEST_SIZE, random_state=random_state)
+    layout = TableLayout().fit(train)
+    names = list(layout.numeric_) + [f"{c}={v}" for c in layout.categorical_
+                                     for v in layout.categories_[c]]
+    X_train, X_test = (pd.DataFrame(layout.transform(part), columns=names)
+                       for part in (train, test))
+    return Comparison(
+        name, X_train, X_test, y_train, y_test, label_name=label_name,
+        column=_column_to_draw(train, layout.numeric_, y_train),
+        description=f"{len(frame)} rows: {len(layout.numeric_)} numeric columns "
+                    f"(standardised) and {len(layout.categorical_)} categorical ones "
+                    f"(one-hot, {len(names) - len(layout.numeric_)} features)",
+        net_params=dict(categorical_groups=layout.groups_, batch_size=64))
+
+
+def _column_to_draw(train, numeric, y):
+    """The numeric column most correlated with the target (else the first one)."""
+    if not numeric:
+        return None
+    if y is None or not pd.api.types.is_numeric_dtype(np.asarray(y)):
+        return numeric[0]
+    corr = train[numeric].astype(float).corrwith(pd.Series(np.asarray(y, float),
+                                                           index=train.index)).abs()
+    return corr.idxmax() if corr.notna().any() else numeric[0]
+
+
+# ---------------------------------------------------------------------- main
+def run_compare(data: Comparison, *, n_components=2, epochs=None, device="auto",
+                random_state=0, verbose=1):
+    """Fit the four methods on ``data``; return the metrics table and the fitted models."""
+    kind = data.name if data.name in DEFAULT_EPOCHS else "table"
+    estimators = default_estimators(
+        n_components, max_epochs=epochs or DEFAULT_EPOCHS[kind], random_state=random_state,
+        device=device, verbose=verbose, **data.net_params)
+    return compare(estimators, data.X_train, data.y_train, X_test=data.X_test,
+                   y_test=data.y_test, random_state=random_state, return_estimators=True)
 
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        rows = compare(args.n_components, args.epochs, args.device, args.random_state)
-    except ValueError as exc:
+        data = load_comparison(args.dataset, target=args.target, max_rows=args.max_rows,
+                               data_home=args.data_home, random_state=args.random_state)
+        print(f"skvae compare: {data.name}, {data.description}; "
+              f"n_components={args.n_components}", flush=True)
+        table, fitted = run_compare(data, n_components=args.n_components, epochs=args.epochs,
+                                    device=args.device, random_state=args.random_state,
+                                    verbose=0 if args.quiet else 1)
+    except (ValueError, FileNotFoundError, OSError) as exc:
         print(f"skvae: error: {exc}", file=sys.stderr)
         return 2
-    print(f"digits (1437 train / 360 test rows, 64 pixels), n_components={args.n_components}")
-    print(format_table(rows))
+    from .report import format_table, write_report
+
+    print(format_table(table))
+    written = write_report(args.out, data, table, fitted, vars(args))
+    print(f"wrote {len(written)} files to {args.out}/: {', '.join(written)}")
     return 0
 
 

@@ -4,6 +4,13 @@
 * :func:`knn_accuracy` -- how well a k-NN classifier trained on codes predicts labels.
 * :func:`trustworthiness` -- re-exported from :func:`sklearn.manifold.trustworthiness`.
 * :func:`evaluate` -- fit a transformer and report all of the above on held-out rows.
+* :func:`compare` -- :func:`evaluate` for several methods at once (PCA, t-SNE, the
+  autoencoder and the VAE by default), as a :class:`pandas.DataFrame`.
+
+t-SNE (:class:`sklearn.manifold.TSNE`) has no ``transform``: it cannot embed new rows.
+:func:`compare` therefore runs such methods' ``fit_transform`` on the training rows and
+the test rows together and measures the test rows' part of that embedding; the table's
+``note`` column says so, and their transform time and reconstruction error are missing.
 """
 
 from __future__ import annotations
@@ -11,10 +18,21 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from sklearn.manifold import trustworthiness
-from sklearn.neighbors import KNeighborsClassifier
+import pandas as pd
+from sklearn.base import clone
+from sklearn.decomposition import PCA
+from sklearn.manifold import TSNE, trustworthiness
+from sklearn.model_selection import train_test_split
+from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
+from sklearn.utils.multiclass import type_of_target
 
-__all__ = ["evaluate", "knn_accuracy", "reconstruction_mse", "trustworthiness"]
+__all__ = [
+    "compare", "default_estimators", "evaluate", "knn_accuracy", "knn_r2",
+    "reconstruction_mse", "trustworthiness",
+]
+
+#: The ``note`` of methods that can only embed the rows they were fitted on.
+TRANSDUCTIVE_NOTE = "no transform(): fit_transform on train + test rows"
 
 
 def reconstruction_mse(estimator, X) -> float:
@@ -30,9 +48,9 @@ def reconstruction_mse(estimator, X) -> float:
     >>> round(reconstruction_mse(PCA(3).fit(X), X), 12)
     0.0
     """
-    X = np.asarray(X, dtype=np.float64)
     X_hat = estimator.inverse_transform(estimator.transform(X))
-    return float(np.mean((np.asarray(X_hat, dtype=np.float64) - X) ** 2))
+    X_hat, X = np.asarray(X_hat, dtype=np.float64), np.asarray(X, dtype=np.float64)
+    return float(np.mean((X_hat - X) ** 2))
 
 
 def knn_accuracy(Z_train, y_train, Z_test, y_test, n_neighbors: int = 5) -> float:
@@ -45,6 +63,22 @@ def knn_accuracy(Z_train, y_train, Z_test, y_test, n_neighbors: int = 5) -> floa
     """
     clf = KNeighborsClassifier(n_neighbors=n_neighbors).fit(Z_train, y_train)
     return float(clf.score(Z_test, y_test))
+
+
+def knn_r2(Z_train, y_train, Z_test, y_test, n_neighbors: int = 5) -> float:
+    """R² on ``(Z_test, y_test)`` of a k-NN regressor fit on ``(Z_train, y_train)``.
+
+    The counterpart of :func:`knn_accuracy` for a continuous target (e.g. a price):
+    1 when neighbours in the embedding share the target, about 0 or below when the
+    embedding says nothing about it.
+
+    Examples
+    --------
+    >>> knn_r2([[0], [1], [10], [11]], [1.0, 1.0, 5.0, 5.0], [[0.5], [10.5]], [1.0, 5.0], 2)
+    1.0
+    """
+    reg = KNeighborsRegressor(n_neighbors=n_neighbors).fit(Z_train, y_train)
+    return float(reg.score(Z_test, y_test))
 
 
 def evaluate(model, X_train, X_test, y_train, y_test) -> dict:
@@ -73,3 +107,168 @@ def evaluate(model, X_train, X_test, y_train, y_test) -> dict:
         "knn5_acc": knn_accuracy(Z_train, y_train, Z_test, y_test),
         "trustworthiness": float(trustworthiness(X_test, Z_test, n_neighbors=5)),
     }
+
+
+def default_estimators(n_components=2, *, max_epochs=100, random_state=0, **net_params) -> dict:
+    """PCA, t-SNE, an autoencoder and a VAE with ``n_components`` dimensions, by name.
+
+    ``net_params`` (e.g. ``device``, ``verbose``, ``hidden_layer_sizes``) go to both
+    networks. t-SNE uses scikit-learn's defaults (``init="pca"``, perplexity 30).
+
+    Examples
+    --------
+    >>> list(default_estimators(2))
+    ['PCA', 't-SNE', 'AE', 'VAE']
+    """
+    from . import AutoencoderTransformer, VAETransformer
+
+    nets = dict(max_epochs=max_epochs, random_state=random_state, **net_params)
+    return {
+        "PCA": PCA(n_components=n_components, random_state=random_state),
+        "t-SNE": TSNE(n_components=n_components, random_state=random_state,
+                      method="barnes_hut" if n_components <= 3 else "exact"),
+        "AE": AutoencoderTransformer(n_components, **nets),
+        "VAE": VAETransformer(n_components, **nets),
+    }
+
+
+def compare(estimators=None, X=None, y=None, *, X_test=None, y_test=None, test_size=0.2,
+            n_neighbors=5, random_state=0, return_estimators=False):
+    """Fit several dimensionality reducers on the same rows and measure them side by side.
+
+    Each estimator is cloned, fitted on the training rows and measured on the held-out
+    rows: fit and transform seconds, reconstruction MSE (where ``inverse_transform``
+    exists), trustworthiness and, with labels, the k-NN accuracy of the codes (k-NN R²
+    for a continuous ``y``). Methods without ``transform`` (t-SNE) run ``fit_transform``
+    on the training and test rows together, and the test rows' part is measured.
+
+    Parameters
+    ----------
+    estimators : dict of str to estimator, list of estimators, or None
+        The methods (pipelines work too). A list is named by class. ``None`` means
+        :func:`default_estimators` with 2 components.
+    X : array-like of shape (n_samples, n_features)
+        Numeric rows (distances and errors are measured in this space). Kept as given
+        when passed to the estimators, so a DataFrame's column names reach them.
+    y : array-like of shape (n_samples,), default=None
+        Labels or a continuous target; used only to score the embeddings.
+    X_test, y_test : array-like, default=None
+        Held-out rows; when omitted, ``test_size`` of ``X`` is held out.
+    test_size : float, default=0.2
+        Held-out fraction when ``X_test`` is not given (stratified by ``y`` when it
+        holds class labels).
+    n_neighbors : int, default=5
+        Neighbours for trustworthiness and the k-NN score.
+    random_state : int, default=0
+        Seeds the split.
+    return_estimators : bool, default=False
+        Also return the fitted clones (a dict by name). A transductive method's
+        ``embedding_`` holds the training rows followed by the test rows.
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        One row per method: ``method``, ``n_components``, ``fit_s``, ``transform_s``,
+        ``test_mse``, ``trustworthiness``, ``knn_accuracy`` or ``knn_r2`` (with ``y``),
+        ``note``.
+    fitted : dict
+        Only with ``return_estimators=True``.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.decomposition import PCA
+    >>> from sklearn.manifold import TSNE
+    >>> X, y = load_iris(return_X_y=True)
+    >>> table = compare({"PCA": PCA(2), "t-SNE": TSNE(2, random_state=0)}, X, y)
+    >>> table[["method", "n_components"]].to_dict("list")
+    {'method': ['PCA', 't-SNE'], 'n_components': [2, 2]}
+    >>> bool(table["test_mse"].isna().tolist() == [False, True])
+    True
+    """
+    if X is None:
+        raise TypeError("compare() needs the data: compare(estimators, X, y).")
+    estimators = _named(default_estimators() if estimators is None else estimators)
+    if X_test is None:
+        stratify = y if y is not None and _is_classification(y) else None
+        X, X_test, y, y_test = _split(X, y, test_size, random_state, stratify)
+    knn_name, knn_score = _knn_metric(y)
+    rows, fitted = [], {}
+    for name, estimator in estimators.items():
+        model = clone(estimator)
+        row = _measure(model, X, X_test, y, y_test, n_neighbors, knn_score)
+        if knn_name is not None:
+            row[knn_name] = row.pop("knn")
+        rows.append({"method": name, **row})
+        fitted[name] = model
+    columns = ["method", "n_components", "fit_s", "transform_s", "test_mse",
+               "trustworthiness", *([] if knn_name is None else [knn_name]), "note"]
+    table = pd.DataFrame(rows, columns=columns)
+    return (table, fitted) if return_estimators else table
+
+
+def _named(estimators) -> dict:
+    if isinstance(estimators, dict):
+        return dict(estimators)
+    named = {}
+    for estimator in estimators:
+        name = type(estimator).__name__
+        named[name if name not in named else f"{name} ({len(named)})"] = estimator
+    return named
+
+
+def _split(X, y, test_size, random_state, stratify):
+    if y is None:
+        X_train, X_test = train_test_split(X, test_size=test_size, random_state=random_state)
+        return X_train, X_test, None, None
+    return train_test_split(X, y, test_size=test_size, random_state=random_state,
+                            stratify=stratify)
+
+
+def _is_classification(y) -> bool:
+    return type_of_target(y) in ("binary", "multiclass")
+
+
+def _knn_metric(y):
+    if y is None:
+        return None, None
+    if _is_classification(y):
+        return "knn_accuracy", knn_accuracy
+    return "knn_r2", knn_r2
+
+
+def _as_matrix(X) -> np.ndarray:
+    try:
+        return np.asarray(X, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(
+            f"compare() measures distances in X, so X must be numeric, but it is not ({exc}). "
+            "Encode categorical columns first, e.g. skvae.tabular.TableLayout().fit(df)"
+            ".transform(df) or OneHotEncoder in a ColumnTransformer."
+        ) from None
+
+
+def _measure(model, X, X_test, y, y_test, n_neighbors, knn_score) -> dict:
+    """Fit ``model`` and measure it on the held-out rows (see :func:`compare`)."""
+    A, A_test = _as_matrix(X), _as_matrix(X_test)
+    row = {"transform_s": np.nan, "test_mse": np.nan, "note": ""}
+    start = time.perf_counter()
+    if hasattr(model, "transform"):
+        model.fit(X)
+        row["fit_s"] = time.perf_counter() - start
+        start = time.perf_counter()
+        Z_test = np.asarray(model.transform(X_test))
+        row["transform_s"] = time.perf_counter() - start
+        Z_train = np.asarray(model.transform(X))
+        if hasattr(model, "inverse_transform"):
+            row["test_mse"] = reconstruction_mse(model, X_test)
+    else:
+        Z = np.asarray(model.fit_transform(np.vstack([A, A_test])))
+        row["fit_s"] = time.perf_counter() - start
+        Z_train, Z_test = Z[:len(A)], Z[len(A):]
+        row["note"] = TRANSDUCTIVE_NOTE
+    row["n_components"] = int(Z_test.shape[1])
+    row["trustworthiness"] = float(trustworthiness(A_test, Z_test, n_neighbors=n_neighbors))
+    if knn_score is not None:
+        row["knn"] = knn_score(Z_train, y, Z_test, y_test, n_neighbors)
+    return row

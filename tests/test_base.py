@@ -186,13 +186,29 @@ def test_user_callbacks_run_and_are_not_mutated(small_X):
     assert callback.get_params() == params_before and not hasattr(callback, "best_score_")
 
 
-@pytest.mark.parametrize("verbose, printed", [(0, False), (1, True)])
-def test_verbose_prints_an_epoch_table(small_X, capsys, verbose, printed):
-    VAETransformer(**FAST, verbose=verbose).fit(small_X)
-    out = capsys.readouterr().out
-    assert ("train_loss" in out and "train_kl" in out) is printed
-    if not printed:
-        assert out == ""
+def test_verbose_0_prints_nothing(small_X, capsys):
+    VAETransformer(**FAST, verbose=0).fit(small_X)
+    assert capsys.readouterr() == ("", "")
+
+
+def test_verbose_1_shows_a_progress_bar_with_the_losses(small_X, capsys):
+    vae = VAETransformer(**FAST, verbose=1, validation_fraction=0.25).fit(small_X)
+    out, err = capsys.readouterr()
+    assert out == ""  # no epoch table
+    last = err.replace("\r", "\n").strip().splitlines()[-1]
+    assert last.startswith("VAETransformer: 100%") and "3/3" in last
+    for key in ["loss=", "valid_loss=", "recon=", "kl="]:
+        assert key in last
+    assert f"loss={vae.history_[-1, 'train_loss']:.4g}" in last
+    assert not hasattr(vae.net_.callbacks_[-1][1], "bar_")  # closed: the model pickles
+    pickle.dumps(vae)
+
+
+def test_verbose_2_prints_the_epoch_table(small_X, capsys):
+    AutoencoderTransformer(**FAST, verbose=2).fit(small_X)
+    out, err = capsys.readouterr()
+    assert "train_loss" in out and "train_recon" in out and len(out.splitlines()) == 2 + 3
+    assert "%" not in err
 
 
 @pytest.mark.parametrize("optimizer", ["sgd", torch.optim.AdamW])
