@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 
@@ -24,7 +25,7 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 
 from . import __version__, datasets
-from .metrics import compare, default_estimators
+from .metrics import _is_classification, compare, default_estimators
 from .tabular import TableLayout, is_categorical
 
 DATASETS = ("digits", "mnist", "fashion-mnist", "olivetti", "house-prices")
@@ -34,6 +35,8 @@ DEFAULT_EPOCHS = {"digits": 100, "mnist": 20, "fashion-mnist": 20, "olivetti": 3
 #: Rows used from MNIST-sized sets when --max-rows is not given (t-SNE's cost sets it).
 DEFAULT_MAX_ROWS = 5000
 TEST_SIZE = 0.2
+#: What --dataset accepts as a CSV file (pandas reads the compressed ones too).
+CSV_PATH = re.compile(r"\.csv(\.(gz|bz2|zip|xz|zst))?$", re.IGNORECASE)
 
 
 @dataclass
@@ -63,11 +66,11 @@ def _positive_int(text: str) -> int:
 
 
 def _dataset(text: str) -> str:
-    if text in DATASETS or text.lower().endswith(".csv"):
+    if text in DATASETS or CSV_PATH.search(text):
         return text
     raise argparse.ArgumentTypeError(
         f"unknown data set {text!r}: choose one of {', '.join(DATASETS)}, or give the path "
-        "of a .csv file"
+        "of a .csv (or .csv.gz) file"
     )
 
 
@@ -110,7 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
 def load_comparison(dataset="digits", *, target=None, max_rows=None, data_home=None,
                     random_state=0) -> Comparison:
     """Load ``dataset`` (a name in :data:`DATASETS` or a CSV path) and split it 80/20."""
-    if target is not None and not dataset.lower().endswith(".csv"):
+    is_csv = CSV_PATH.search(dataset) is not None
+    if target is not None and not is_csv:
         raise ValueError(
             f"--target picks the label column of a CSV file; {dataset!r} has its own "
             "labels. Drop --target, or pass --dataset PATH.csv."
@@ -119,7 +123,7 @@ def load_comparison(dataset="digits", *, target=None, max_rows=None, data_home=N
         bunch = datasets.load_house_prices(data_home=data_home)
         return _table("house-prices", bunch.data, np.log(bunch.target), "log SalePrice",
                       max_rows, random_state)
-    if dataset.lower().endswith(".csv"):
+    if is_csv:
         return _csv(dataset, target, max_rows, random_state)
     return _images(dataset, max_rows, data_home, random_state)
 
@@ -171,7 +175,8 @@ def _table(name, frame, y, label_name, max_rows, random_state) -> Comparison:
         y_train = y_test = None
     else:
         train, test, y_train, y_test = train_test_split(
-            frame, y, test_size=TEST_SIZE, random_state=random_state)
+            frame, y, test_size=TEST_SIZE, random_state=random_state,
+            stratify=y if _is_classification(y) else None)
     layout = TableLayout().fit(train)
     names = list(layout.numeric_) + [f"{c}={v}" for c in layout.categorical_
                                      for v in layout.categories_[c]]
@@ -212,6 +217,7 @@ def run_compare(data: Comparison, *, n_components=2, epochs=None, device="auto",
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        _check_can_report(args.out)
         data = load_comparison(args.dataset, target=args.target, max_rows=args.max_rows,
                                data_home=args.data_home, random_state=args.random_state)
         print(f"skvae compare: {data.name}, {data.description}; "
@@ -219,7 +225,7 @@ def main(argv=None) -> int:
         table, fitted = run_compare(data, n_components=args.n_components, epochs=args.epochs,
                                     device=args.device, random_state=args.random_state,
                                     verbose=0 if args.quiet else 1)
-    except (ValueError, FileNotFoundError, OSError) as exc:
+    except (ImportError, ValueError, OSError) as exc:
         print(f"skvae: error: {exc}", file=sys.stderr)
         return 2
     from .report import format_table, write_report
@@ -228,6 +234,15 @@ def main(argv=None) -> int:
     written = write_report(args.out, data, table, fitted, vars(args))
     print(f"wrote {len(written)} files to {args.out}/: {', '.join(written)}")
     return 0
+
+
+def _check_can_report(out_dir):
+    """Fail before any training when the report could not be written."""
+    from .plotting import _pyplot
+
+    _pyplot()  # a clear ImportError naming the [plot] extra when matplotlib is missing
+    if os.path.exists(out_dir) and not os.path.isdir(out_dir):
+        raise ValueError(f"--out {out_dir!r} is a file; give a folder for the report.")
 
 
 if __name__ == "__main__":  # pragma: no cover

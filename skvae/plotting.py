@@ -60,7 +60,7 @@ def _new_axes(n_panels=1, ncols=None, panel_size=4.0, aspect=1.0):
     ncols = min(n_panels, ncols or n_panels)
     nrows = math.ceil(n_panels / ncols)
     size = (panel_size * ncols, panel_size * aspect * nrows)
-    fig, axes = plt.subplots(nrows, ncols, figsize=size, squeeze=False, layout="constrained")
+    _, axes = plt.subplots(nrows, ncols, figsize=size, squeeze=False, layout="constrained")
     axes = axes.ravel()
     for extra in axes[n_panels:]:
         extra.remove()
@@ -131,11 +131,12 @@ def image_mosaic(rows, image_shape, ncols, pad=1):
     return mosaic[..., 0] if c == 1 else mosaic
 
 
-def _show_mosaic(ax, mosaic, cmap="gray"):
+def _show_mosaic(ax, mosaic, cmap="gray", value_range=None):
+    """Draw a mosaic; ``value_range=(low, high)`` fixes the grey scale (else the data's)."""
+    low, high = value_range or (np.nanmin(mosaic), np.nanmax(mosaic))
     if mosaic.ndim == 3:  # colour images: imshow wants values in [0, 1]
-        low, high = np.nanmin(mosaic), np.nanmax(mosaic)
-        mosaic = (mosaic - low) / (high - low or 1.0)
-    ax.imshow(mosaic, cmap=cmap, interpolation="nearest")
+        mosaic, low, high = np.clip((mosaic - low) / (high - low or 1.0), 0, 1), None, None
+    ax.imshow(mosaic, cmap=cmap, interpolation="nearest", vmin=low, vmax=high)
     ax.set_xticks([])
     ax.set_yticks([])
 
@@ -236,14 +237,21 @@ def plot_latent(Z, labels=None, *, X=None, dims=(0, 1), ax=None, title=None,
 
 
 def _scatter_classes(ax, codes, labels, s, alpha, cmap, label_name):
+    """One scatter for all classes: class k gets colour k of ``tab10`` / ``tab20``."""
+    from matplotlib.lines import Line2D
+
+    plt = _pyplot()
     classes, index = np.unique(labels, return_inverse=True)
-    cmap = cmap or ("tab10" if len(classes) <= 10 else "tab20")
-    points = ax.scatter(codes[:, 0], codes[:, 1], c=index, s=s, alpha=alpha, cmap=cmap,
-                        vmin=-0.5, vmax=len(classes) - 0.5)
+    if cmap is None and len(classes) <= MAX_LEGEND_CLASSES:
+        palette = plt.get_cmap("tab10" if len(classes) <= 10 else "tab20").colors
+        colours = np.asarray(palette)[: len(classes)]
+    else:  # many classes: spread them over a continuous map
+        colours = plt.get_cmap(cmap or "nipy_spectral")(np.linspace(0, 1, len(classes)))
+    ax.scatter(codes[:, 0], codes[:, 1], color=colours[index], s=s, alpha=alpha)
     if len(classes) <= MAX_LEGEND_CLASSES:
-        handles, _ = points.legend_elements(num=list(range(len(classes))))
+        handles = [Line2D([], [], marker="o", linestyle="", color=colour) for colour in colours]
         ax.legend(handles, [str(c) for c in classes], title=label_name, fontsize="small",
-                  loc="best", markerscale=0.8)
+                  loc="best")
 
 
 # ---------------------------------------------------------------------- manifold
@@ -344,19 +352,20 @@ def _column_values(estimator, decoded, column) -> np.ndarray:
         decoded = decoded.to_numpy()
     else:
         names = list(getattr(estimator, "feature_names_in_", []))
+    index = column
     if isinstance(column, str):
         if column not in names:
             raise ValueError(
                 f"column={column!r} is not a feature of the estimator; pass one of its "
                 f"feature names ({names[:5]}...) or an index below {np.shape(decoded)[1]}."
             )
-        column = names.index(column)
-    if not 0 <= int(column) < np.shape(decoded)[1]:
+        index = names.index(column)
+    if not 0 <= int(index) < np.shape(decoded)[1]:
         raise ValueError(
             f"column={column} is out of range: the rows have {np.shape(decoded)[1]} columns."
         )
     try:
-        return np.asarray(decoded[:, int(column)], dtype=np.float64)
+        return np.asarray(decoded[:, int(index)], dtype=np.float64)
     except (TypeError, ValueError):
         raise ValueError(
             f"column={column!r} is categorical; plot_manifold maps a numeric column. "
@@ -415,8 +424,10 @@ def plot_reconstructions(estimators, X, *, n=10, image_shape="auto", ax=None, cm
         width = max(4.0, 0.8 * len(blocks[0]))
         ax = _new_axes(panel_size=width, aspect=len(blocks) / len(blocks[0]) if shape else 0.6)
     if shape is not None:
+        # the originals' grey scale for all rows: a decoder's small negative values
+        # must not wash out the originals' black background
         _show_mosaic(ax, image_mosaic(np.vstack(blocks), shape, ncols=len(blocks[0])),
-                     cmap or "gray")
+                     cmap or "gray", (blocks[0].min(), blocks[0].max()))
         _label_rows(ax, names, shape[1] + 1)
     else:
         gap = np.full((1, blocks[0].shape[1]), np.nan)
@@ -503,9 +514,10 @@ def plot_history(estimator, *, keys=None, ax=None):
     keys = keys or [k for k in ("loss", "recon", "kl") if f"train_{k}" in recorded]
     missing = [k for k in keys if f"train_{k}" not in recorded]
     if missing:
+        terms = sorted(k[6:] for k in recorded if k.startswith("train_")
+                       and not k.endswith(("_best", "_count")))
         raise ValueError(
-            f"The history has no train_{missing[0]}; recorded terms are "
-            f"{sorted(k[6:] for k in recorded if k.startswith('train_'))}."
+            f"The history has no train_{missing[0]}; recorded terms are {terms}."
         )
     axes = _new_axes(len(keys), panel_size=3.5) if ax is None else ax
     axes = _given_axes(axes, len(keys), "plot_history")

@@ -45,7 +45,7 @@ def format_table(table) -> str:
     """
     formats = [".2g" if column.endswith("_s") else ".4f" for column in table.columns]
     shown = table.astype(object).where(table.notna(), None).rename(columns=COLUMN_TITLES)
-    return shown.to_markdown(index=False, floatfmt=formats, missingval="–")
+    return shown.to_markdown(index=False, floatfmt=formats, missingval="-")
 
 
 def write_report(out_dir, data, table, fitted, settings) -> list[str]:
@@ -125,8 +125,8 @@ def _manifold(data, fitted, name):
     else:
         return None
     ax.set_title(f"{name}: decoded latent grid")
-    grid = ("the 5%–95% quantiles of the N(0, 1) prior" if name == "VAE"
-            else "the 2nd–98th percentiles of the codes' fitted density")
+    grid = ("the 5% to 95% quantiles of the N(0, 1) prior" if name == "VAE"
+            else "the 2nd to 98th percentiles of the codes' fitted density")
     rest = "; the other dimensions are fixed" if model.n_components > 2 else ""
     return ax, f"{name}: {what} over a grid of the first two latent dimensions ({grid}{rest})."
 

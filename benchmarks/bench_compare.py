@@ -1,0 +1,103 @@
+"""The main job, timed: ``skvae compare`` as a user runs it, on each data set.
+
+Runs the installed ``skvae`` command (a subprocess, so the time includes starting Python
+and importing torch) with its defaults plus ``--dataset``, and reads back the report's
+table. Checks the issue's bars: digits finishes in under 2 minutes with report.md and at
+least 5 PNG files, and its AE and VAE beat PCA on trustworthiness and 5-NN accuracy.
+
+    python benchmarks/bench_compare.py [--datasets digits mnist house-prices]
+
+mnist and house-prices need ``SKVAE_DATA_HOME``. Writes
+``benchmarks/results/compare-<device>.json`` and ``.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+from _report import environment, write
+
+#: The issue's time bar for the default run, in seconds.
+DIGITS_BAR_S = 120
+#: The report's table columns (a data set has either the accuracy or the R² one).
+COLUMNS = ["method", "dims", "fit s", "transform s", "test MSE", "trustworthiness",
+           "5-NN accuracy", "5-NN R²", "note"]
+
+
+def report_rows(report: str) -> dict:
+    """``{method: {column: cell}}`` from the markdown table of report.md."""
+    lines = [line for line in report.splitlines() if line.startswith("|")]
+    header = [cell.strip() for cell in lines[0].strip("|").split("|")]
+    rows = {}
+    for line in lines[2:]:
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        rows[cells[0]] = dict(zip(header, cells, strict=True))
+    return rows
+
+
+def run(command, dataset, out: Path) -> dict:
+    """Run ``skvae compare`` on ``dataset``; wall seconds, files written and the table."""
+    argv = [*command, "compare", "--quiet", "--out", str(out)]
+    if dataset != "digits":  # the default run is exactly `skvae compare`
+        argv += ["--dataset", dataset]
+    start = time.perf_counter()
+    done = subprocess.run(argv, capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        sys.exit(f"{' '.join(argv)} failed:\n{done.stderr[-2000:]}")
+    return {"wall_s": seconds, "pngs": len(list(out.glob("*.png"))),
+            "report": (out / "report.md").is_file(),
+            "table": report_rows((out / "report.md").read_text())}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--datasets", nargs="+", default=["digits", "mnist", "house-prices"])
+    parser.add_argument("--command", default="skvae",
+                        help="the skvae executable (e.g. a fresh virtualenv's bin/skvae)")
+    args = parser.parse_args()
+    command = [shutil.which(args.command) or args.command]
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    runs, rows = {}, []
+    with tempfile.TemporaryDirectory() as tmp:
+        for dataset in args.datasets:
+            runs[dataset] = result = run(command, dataset, Path(tmp) / dataset)
+            print(f"{dataset}: {result['wall_s']:.1f} s, {result['pngs']} PNGs", flush=True)
+            for cells in result["table"].values():
+                row = {"dataset": dataset, "wall_s": round(result["wall_s"], 1),
+                       "pngs": result["pngs"], **dict.fromkeys(COLUMNS)}
+                rows.append(row | cells)
+    checks = []
+    if "digits" in runs:
+        digits = runs["digits"]
+        table = digits["table"]
+        checks.append(f"1a. `skvae compare` (digits) wall time {digits['wall_s']:.1f} s "
+                      f"< {DIGITS_BAR_S} s: {'yes' if digits['wall_s'] < DIGITS_BAR_S else 'NO'}")
+        checks.append(f"1b. report.md written and {digits['pngs']} PNGs >= 5: "
+                      f"{'yes' if digits['report'] and digits['pngs'] >= 5 else 'NO'}")
+        for column in ["trustworthiness", "5-NN accuracy"]:
+            pca = float(table["PCA"][column])
+            nets = {m: float(table[m][column]) for m in ("AE", "VAE")}
+            holds = all(v > pca for v in nets.values())
+            checks.append(f"1c. digits {column}: AE {nets['AE']:.4f}, VAE {nets['VAE']:.4f} "
+                          f"> PCA {pca:.4f}: {'yes' if holds else 'NO'}")
+    notes = "\n".join([
+        f"Each run: `{os.path.basename(command[0])} compare --quiet --out DIR [--dataset D]` "
+        "in a subprocess (wall time includes interpreter start and imports). Table cells "
+        "are copied from each report.md.", "", "## Must hold", "",
+        *(f"- {c}" for c in checks), "", "## Reports"])
+    path = write(f"compare-{device}", environment(device), rows, notes,
+                 extra={"checks": checks})
+    print(path.read_text())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,283 @@
+"""Plotting, headless (Agg): axes, artists, image-grid shapes and rendered pixels."""
+
+import io
+import sys
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+from sklearn.decomposition import PCA
+
+from skvae import AutoencoderTransformer, VAETransformer, plotting
+from skvae.plotting import (
+    image_mosaic,
+    latent_grid,
+    plot_embeddings,
+    plot_history,
+    plot_latent,
+    plot_manifold,
+    plot_reconstructions,
+    plot_samples,
+)
+
+TAB10_BLUE, TAB10_ORANGE = (31, 119, 180), (255, 127, 14)
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+@pytest.fixture(scope="module")
+def digits(digits_split):
+    X_train, X_test, y_train, y_test = digits_split
+    return X_train[:600], X_test[:100], y_train[:600], y_test[:100]
+
+
+@pytest.fixture(scope="module")
+def vae(digits):
+    return VAETransformer(2, max_epochs=15, validation_fraction=0.2, random_state=0).fit(
+        digits[0])
+
+
+@pytest.fixture(scope="module")
+def ae(digits):
+    return AutoencoderTransformer(2, max_epochs=15, random_state=0).fit(digits[0])
+
+
+def render(figure, dpi=50) -> np.ndarray:
+    """The figure as an RGB uint8 array, rendered to PNG and read back."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=dpi)
+    buffer.seek(0)
+    return (plt.imread(buffer)[..., :3] * 255).round().astype(np.uint8)
+
+
+def axes_pixels(ax, dpi=50, margin=2) -> np.ndarray:
+    """The rendered pixels inside ``ax`` (its bounding box at ``dpi``, less ``margin``)."""
+    image = render(ax.figure, dpi)
+    box = ax.get_window_extent(ax.figure.canvas.get_renderer())
+    scale = dpi / ax.figure.dpi
+    height = image.shape[0]
+    top, bottom = round(height - box.y1 * scale), round(height - box.y0 * scale)
+    left, right = round(box.x0 * scale), round(box.x1 * scale)
+    return image[top + margin:bottom - margin, left + margin:right - margin]
+
+
+def rendered_cells(ax, dpi=100) -> np.ndarray:
+    """The rendered grey level at the centre of each data cell of the axes' image."""
+    rows, cols = ax.images[0].get_array().shape[:2]
+    pixels = axes_pixels(ax, dpi, margin=0)[..., 0].astype(float)
+    height, width = pixels.shape
+    y = ((np.arange(rows) + 0.5) / rows * height).astype(int)
+    x = ((np.arange(cols) + 0.5) / cols * width).astype(int)
+    return pixels[np.ix_(y, x)]
+
+
+def pixels_of(image, colour, tolerance=30) -> np.ndarray:
+    """(row, column) of the pixels within ``tolerance`` of ``colour``."""
+    return np.argwhere(np.abs(image.astype(int) - colour).max(axis=2) <= tolerance)
+
+
+# ---------------------------------------------------------------------- mosaics
+def test_image_mosaic_places_each_image_in_reading_order_with_blank_padding():
+    rows = np.arange(5)[:, None] * np.ones((5, 6))  # 5 images of 2x3, image k is all k
+    mosaic = image_mosaic(rows, (2, 3), ncols=2)
+    assert mosaic.shape == (3 * 3 - 1, 2 * 4 - 1)
+    assert mosaic[0, 0] == 0 and mosaic[0, 4] == 1 and mosaic[3, 0] == 2 and mosaic[6, 0] == 4
+    assert np.isnan(mosaic[2]).all() and np.isnan(mosaic[:, 3]).all()  # padding
+    assert np.isnan(mosaic[6:, 4:]).all()  # the missing sixth image stays blank
+    colour = image_mosaic(np.zeros((4, 3 * 4 * 5)), (3, 4, 5), ncols=4, pad=0)
+    assert colour.shape == (4, 20, 3)  # channels last, for imshow
+
+
+def test_unknown_image_shape_is_a_clear_error():
+    with pytest.raises(ValueError, match=r"image_shape=\(5, 5\) does not describe rows of 64"):
+        plotting.resolve_image_shape(None, 64, (5, 5))
+    assert plotting.resolve_image_shape(None, 64) == (1, 8, 8)
+    assert plotting.resolve_image_shape(None, 10) is None  # not square: a table
+
+
+# ---------------------------------------------------------------------- latent
+def test_plot_latent_colours_classes_where_they_are(digits):
+    Z = np.r_[np.c_[np.full(50, -5.0), np.linspace(-1, 1, 50)],
+              np.c_[np.full(50, 5.0), np.linspace(-1, 1, 50)]]
+    labels = np.repeat(["left", "right"], 50)
+    ax = plot_latent(Z, labels, label_name="side", s=40, alpha=1.0)
+    assert len(ax.collections) == 1
+    np.testing.assert_array_equal(ax.collections[0].get_offsets(), Z)
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["left", "right"]
+    assert ax.get_legend().get_title().get_text() == "side"
+    pixels = axes_pixels(ax)
+    blue, orange = pixels_of(pixels, TAB10_BLUE), pixels_of(pixels, TAB10_ORANGE)
+    assert len(blue) > 20 and len(orange) > 20
+    # class "left" (tab10 blue) is drawn on the left, class "right" (orange) on the right
+    middle = pixels.shape[1] / 2
+    assert (blue[:, 1] < middle).mean() > 0.9 and (orange[:, 1] > middle).mean() > 0.9
+
+
+def test_plot_latent_continuous_values_get_a_colour_bar(vae, digits):
+    X, price = digits[1], np.linspace(10.5, 13.5, len(digits[1]))
+    ax = plot_latent(vae, price, X=X, label_name="log SalePrice")
+    assert len(ax.figure.axes) == 2  # the plot and its colour bar
+    assert ax.figure.axes[1].get_ylabel() == "log SalePrice"
+    np.testing.assert_allclose(ax.collections[0].get_array(), price)
+    np.testing.assert_allclose(ax.collections[0].get_offsets(), vae.transform(X))
+    assert ax.get_legend() is None
+
+
+def test_plot_latent_errors_name_the_fix(vae):
+    with pytest.raises(ValueError, match="Pass X to encode with the fitted VAETransformer"):
+        plot_latent(vae)
+    with pytest.raises(ValueError, match=r"2-D codes, but got an array of shape \(10, 1\)"):
+        plot_latent(np.zeros((10, 1)))
+    with pytest.raises(ValueError, match="labels has 3 values but there are 10 codes"):
+        plot_latent(np.zeros((10, 2)), [1, 2, 3])
+
+
+def test_many_classes_share_a_colour_map_without_a_legend():
+    ax = plot_latent(np.random.RandomState(0).randn(200, 2), np.arange(200) % 40)
+    assert ax.get_legend() is None and len(ax.collections) == 1
+
+
+# ---------------------------------------------------------------------- manifold
+def test_plot_manifold_draws_the_decoded_grid(vae):
+    ax = plot_manifold(vae, n=5)
+    assert len(ax.images) == 1
+    grid = ax.images[0].get_array()
+    assert grid.shape == (5 * 9 - 1, 5 * 9 - 1)
+    u, v = latent_grid(vae, 5)
+    top_left = vae.inverse_transform([[u[0], v[-1]]]).reshape(8, 8)  # high z1 on top
+    bottom_right = vae.inverse_transform([[u[-1], v[0]]]).reshape(8, 8)
+    np.testing.assert_allclose(grid[:8, :8], top_left, rtol=1e-5)
+    np.testing.assert_allclose(grid[-8:, -8:], bottom_right, rtol=1e-5)
+
+
+def test_latent_grid_covers_the_prior_or_the_codes(vae, ae, digits):
+    u, _ = latent_grid(vae, 3)
+    np.testing.assert_allclose(u, [-1.6449, 0.0, 1.6449], atol=1e-4)  # 5%, 50%, 95%
+    u, v = latent_grid(ae, 10)
+    codes = ae.transform(digits[0])
+    assert codes[:, 0].min() < u[0] < u[-1] < codes[:, 0].max()
+    np.testing.assert_array_equal(latent_grid(ae, 10)[1], v)  # the same grid every call
+    np.testing.assert_allclose(latent_grid(ae, 4, extent=(-1, 1))[0], [-1, -1 / 3, 1 / 3, 1])
+
+
+def test_plot_manifold_maps_a_table_column(tmp_path):
+    frame = pd.DataFrame({"size": np.linspace(20, 200, 120),
+                          "kind": np.where(np.arange(120) % 2, "flat", "house")})
+    model = VAETransformer(2, max_epochs=5, random_state=0).fit(frame)
+    ax = plot_manifold(model, n=6, column="size")
+    assert ax.images[0].get_array().shape == (6, 6)
+    assert ax.figure.axes[1].get_ylabel() == "size"  # colour bar
+    with pytest.raises(ValueError, match="column='kind' is categorical"):
+        plot_manifold(model, column="kind")
+    with pytest.raises(ValueError, match="column='area' is not a feature"):
+        plot_manifold(model, column="area")
+    with pytest.raises(ValueError, match="pass column=<name or index>"):
+        plot_manifold(model)
+
+
+def test_plot_manifold_without_a_known_range_asks_for_extent(digits):
+    class Decoder:
+        n_components = 2
+
+        def inverse_transform(self, Z):
+            return np.zeros((len(Z), 4))
+
+    with pytest.raises(ValueError, match=r"pass extent=\(low, high\)"):
+        plot_manifold(Decoder())
+
+
+# ---------------------------------------------------------------------- reconstructions
+@pytest.mark.parametrize("n_components", [64, 2])
+def test_rendered_reconstructions_show_originals_above_reconstructions(digits, n_components):
+    X = digits[1][:6]
+    pca = PCA(n_components).fit(digits[0])
+    ax = plot_reconstructions({"PCA": pca}, X, n=6)
+    grid = ax.images[0].get_array()
+    assert grid.shape == (2 * 9 - 1, 6 * 9 - 1)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["original", "PCA"]
+    cells = rendered_cells(ax)  # what the PNG shows, one grey level per pixel of a digit
+    low, high = X.min(), X.max()  # the originals' grey scale is used for every row
+
+    def expected_grey(rows):
+        tiles = image_mosaic(np.clip(rows, low, high), (8, 8), ncols=6)
+        return (tiles - low) / (high - low) * 255
+
+    top, bottom = cells[:8], cells[9:]
+    gap = np.isnan(expected_grey(X))
+    np.testing.assert_allclose(top[~gap], expected_grey(X)[~gap], atol=2)
+    reconstruction = expected_grey(pca.inverse_transform(pca.transform(X)))
+    np.testing.assert_allclose(bottom[~gap], reconstruction[~gap], atol=2)
+    difference = np.abs(top - bottom)[~gap].mean()
+    assert bool(difference < 1) == (n_components == 64), difference  # exact only with all 64
+
+
+def test_reconstructions_of_a_table_are_a_heat_map(ae, digits):
+    rows = np.random.RandomState(0).randn(50, 7)
+    pca = PCA(3).fit(rows)
+    ax = plot_reconstructions([pca], rows, n=5, image_shape=None)
+    assert ax.images[0].get_array().shape == (5 + 1 + 5, 7)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["original", "PCA"]
+
+
+# ---------------------------------------------------------------------- samples
+def test_plot_samples_draws_generated_images(vae):
+    ax = plot_samples(vae, 12, ncols=4)
+    grid = ax.images[0].get_array()
+    assert grid.shape == (3 * 9 - 1, 4 * 9 - 1)
+    np.testing.assert_allclose(grid[:8, :8], vae.sample(12, random_state=0)[0].reshape(8, 8),
+                               rtol=1e-5)
+
+
+def test_plot_samples_of_a_table_compares_one_column(ae, digits):
+    ax = plot_samples(ae, 100, column=10, X=digits[1], image_shape=None)
+    assert len(ax.patches) == 2 * 30  # two histograms on shared bins
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["data", "samples"]
+    with pytest.raises(ValueError, match="rows are not images"):
+        plot_samples(ae, 4, image_shape=None)
+
+
+# ---------------------------------------------------------------------- history
+def test_plot_history_draws_train_and_validation_per_term(vae):
+    axes = plot_history(vae)
+    assert [ax.get_title() for ax in axes] == ["loss", "recon", "kl"]
+    for ax, key in zip(axes, ["loss", "recon", "kl"], strict=True):
+        train, valid = ax.lines
+        np.testing.assert_allclose(train.get_ydata(), vae.history_[:, f"train_{key}"])
+        np.testing.assert_allclose(valid.get_ydata(), vae.history_[:, f"valid_{key}"])
+        assert train.get_xdata().tolist() == list(range(1, 16))
+
+
+def test_plot_history_on_given_axes_and_its_errors(ae):
+    _, axes = plt.subplots(1, 2)
+    assert plot_history(ae, keys=["loss"], ax=axes[:1])[0] is axes[0]
+    with pytest.raises(ValueError, match=r"draws 2 panel\(s\), but ax holds 1 axes"):
+        plot_history(ae, ax=axes[0])
+    with pytest.raises(ValueError, match=r"no train_kl; recorded terms are \['loss', 'recon'\]"):
+        plot_history(ae, keys=["kl"])
+
+
+# ---------------------------------------------------------------------- embeddings
+def test_plot_embeddings_one_panel_per_method(vae, digits):
+    X, y = digits[1], digits[3]
+    codes_4d = np.random.RandomState(0).randn(len(X), 4)
+    axes = plot_embeddings({"PCA(X)": PCA(2).fit(X), "VAE(X)": vae, "deep": codes_4d}, y, X=X)
+    assert len(axes) == 3 and len(axes[0].figure.axes) == 3
+    assert [ax.get_title() for ax in axes] == ["PCA(X)", "VAE(X)", "PCA(deep)"]
+    for ax in axes:
+        assert len(ax.collections) == 1 and len(ax.collections[0].get_offsets()) == len(X)
+    with pytest.raises(ValueError, match=r"plot_embeddings draws 3 panel\(s\)"):
+        plot_embeddings({"a": codes_4d, "b": codes_4d, "c": codes_4d}, ax=axes[:2])
+
+
+def test_missing_matplotlib_names_the_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
+    with pytest.raises(ImportError, match=r"pip install 'skvae\[plot\]'"):
+        plot_latent(np.zeros((3, 2)))
