@@ -1,4 +1,4 @@
-"""The report written by ``skvae compare``: ``report.md`` and its PNG figures.
+"""The report written by ``skvae compare``: ``report.md``, its PNG figures, ``metrics.csv``.
 
 :func:`write_report` draws the figures with :mod:`skvae.plotting` (matplotlib's
 non-interactive Agg backend, so it runs on servers without a display) and writes a
@@ -49,7 +49,10 @@ def format_table(table) -> str:
 
 
 def write_report(out_dir, data, table, fitted, settings) -> list[str]:
-    """Draw the figures and write ``report.md`` into ``out_dir``; return the file names.
+    """Draw the figures, write ``report.md`` and ``metrics.csv``; return the file names.
+
+    ``metrics.csv`` is the table with :func:`skvae.metrics.compare`'s column names,
+    for reading back with pandas.
 
     Parameters
     ----------
@@ -76,7 +79,8 @@ def write_report(out_dir, data, table, fitted, settings) -> list[str]:
         written.append(name)
     with open(os.path.join(out_dir, "report.md"), "w", encoding="utf-8") as report:
         report.write(_markdown(data, table, fitted, settings, figures))
-    return ["report.md", *written]
+    table.to_csv(os.path.join(out_dir, "metrics.csv"), index=False)
+    return ["report.md", "metrics.csv", *written]
 
 
 # ---------------------------------------------------------------------- figures

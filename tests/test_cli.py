@@ -20,17 +20,6 @@ needs_data = pytest.mark.skipif(not os.environ.get("SKVAE_DATA_HOME"),
                                 reason="needs SKVAE_DATA_HOME (the shared data files)")
 
 
-def table_rows(report: str) -> dict:
-    """``{method: {column: cell}}`` from the markdown table of report.md."""
-    lines = [line for line in report.splitlines() if line.startswith("|")]
-    header = [cell.strip() for cell in lines[0].strip("|").split("|")]
-    rows = {}
-    for line in lines[2:]:
-        cells = [cell.strip() for cell in line.strip("|").split("|")]
-        rows[cells[0]] = dict(zip(header, cells, strict=True))
-    return rows
-
-
 @pytest.fixture(scope="module")
 def default_report(tmp_path_factory):
     """`skvae compare` with no options but --out (and --quiet): the main job."""
@@ -40,7 +29,7 @@ def default_report(tmp_path_factory):
 
 
 def test_the_main_job_writes_a_report_with_its_figures(default_report):
-    assert sorted(os.listdir(default_report)) == sorted(["report.md", *FIGURES])
+    assert sorted(os.listdir(default_report)) == sorted(["report.md", "metrics.csv", *FIGURES])
     report = (default_report / "report.md").read_text()
     for name in FIGURES:
         assert f"![{name}]({name})" in report
@@ -50,13 +39,18 @@ def test_the_main_job_writes_a_report_with_its_figures(default_report):
 
 
 def test_the_main_job_shows_the_networks_beating_pca_on_digits(default_report):
-    rows = table_rows((default_report / "report.md").read_text())
-    assert list(rows) == ["PCA", "t-SNE", "AE", "VAE"]
+    table = pd.read_csv(default_report / "metrics.csv").set_index("method")
+    assert list(table.index) == ["PCA", "t-SNE", "AE", "VAE"]
     for model in ["AE", "VAE"]:
-        for column in ["trustworthiness", "5-NN accuracy"]:
-            assert float(rows[model][column]) > float(rows["PCA"][column]), (model, column)
-        assert float(rows[model]["test MSE"]) < float(rows["PCA"]["test MSE"])
-    assert rows["t-SNE"]["test MSE"] == "-" and "no transform()" in rows["t-SNE"]["note"]
+        for column in ["trustworthiness", "knn_accuracy"]:
+            assert table.loc[model, column] > table.loc["PCA", column], (model, column)
+        assert table.loc[model, "test_mse"] < table.loc["PCA", "test_mse"]
+    assert np.isnan(table.loc["t-SNE", "test_mse"])
+    # report.md shows the same numbers
+    report = (default_report / "report.md").read_text()
+    vae_line = next(line for line in report.splitlines() if line.startswith("| VAE "))
+    assert f"{table.loc['VAE', 'trustworthiness']:.4f}" in vae_line
+    assert f"{table.loc['VAE', 'knn_accuracy']:.4f}" in vae_line
 
 
 def test_the_report_records_its_settings(default_report):
@@ -70,7 +64,7 @@ def test_main_prints_the_table(capsys, tmp_path):
     assert main(["compare", "--epochs", "2", "--n-components", "3", "--out", str(tmp_path),
                  "--quiet"]) == 0
     out = capsys.readouterr().out
-    assert "n_components=3" in out and f"wrote 7 files to {tmp_path}/" in out
+    assert "n_components=3" in out and f"wrote 8 files to {tmp_path}/" in out
     assert [line.split("|")[1].strip() for line in out.splitlines()
             if line.startswith("| ")][1:] == ["PCA", "t-SNE", "AE", "VAE"]
     assert "t-SNE(AE(X))" in (tmp_path / "report.md").read_text()  # 3-D codes: a 5th panel
