@@ -1,6 +1,7 @@
 """The ``skvae`` command: ``skvae compare`` writes a report; bad options fail clearly."""
 
 import os
+from pathlib import Path
 
 import matplotlib
 import numpy as np
@@ -16,8 +17,12 @@ from skvae.cli import build_parser, load_comparison, main
 
 FIGURES = ["embeddings.png", "manifold_ae.png", "manifold_vae.png", "reconstructions.png",
            "samples.png", "history.png"]
-needs_data = pytest.mark.skipif(not os.environ.get("SKVAE_DATA_HOME"),
-                                reason="needs SKVAE_DATA_HOME (the shared data files)")
+SHARED = Path(os.environ.get("SKVAE_DATA_HOME", "/nonexistent"))
+
+
+def needs(filename):
+    return pytest.mark.skipif(not (SHARED / filename).is_file(),
+                              reason=f"needs {filename} in SKVAE_DATA_HOME")
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +104,7 @@ def test_a_csv_file_runs_the_tabular_flow_with_a_target(tmp_path):
     assert len(list(out.glob("*.png"))) == 6
 
 
-@needs_data
+@needs("house_prices/train.csv.gz")
 def test_house_prices_are_coloured_by_log_sale_price(tmp_path):
     data = load_comparison("house-prices")
     assert data.label_name == "log SalePrice"
@@ -111,7 +116,7 @@ def test_house_prices_are_coloured_by_log_sale_price(tmp_path):
     assert "coloured by log SalePrice" in report and "5-NN R²" in report
 
 
-@needs_data
+@needs("mnist.npz")
 def test_mnist_runs_on_a_slice(tmp_path):
     data = load_comparison("mnist", max_rows=500)
     assert data.X_train.shape == (400, 784) and data.image_shape == (1, 28, 28)
