@@ -90,7 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     options("--target", metavar="COLUMN",
             help="CSV only: column used to colour and score the embeddings, never to fit")
     options("--n-components", type=_positive_int, default=2, metavar="K",
-            help="latent dimensions of every method (default: 2)")
+            help="latent dimensions of every method (default: 2); t-SNE above 3 uses "
+                 "its exact method, which takes minutes on thousands of rows")
     options("--epochs", type=_positive_int, metavar="N",
             help="training epochs of each network (default: digits 100, mnist and "
                  "fashion-mnist 20, olivetti 300, tables 100)")

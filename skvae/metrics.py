@@ -113,7 +113,9 @@ def default_estimators(n_components=2, *, max_epochs=100, random_state=0, **net_
     """PCA, t-SNE, an autoencoder and a VAE with ``n_components`` dimensions, by name.
 
     ``net_params`` (e.g. ``device``, ``verbose``, ``hidden_layer_sizes``) go to both
-    networks. t-SNE uses scikit-learn's defaults (``init="pca"``, perplexity 30).
+    networks. t-SNE uses scikit-learn's defaults (``init="pca"``, perplexity 30) and,
+    above 3 components, its exact method (Barnes-Hut allows 3 at most), whose time grows
+    with the square of the rows: about a minute for digits' 1797 rows on 2 CPU cores.
 
     Examples
     --------

@@ -102,6 +102,7 @@ def _embeddings(data, fitted):
     panels = {"PCA(X)": fitted["PCA"], "t-SNE(X)": tsne, "AE(X)": fitted["AE"],
               "VAE(X)": fitted["VAE"]}
     codes = {name: plotting._codes(value, data.X_test) for name, value in panels.items()}
+    codes["PCA(X)"] = codes["PCA(X)"][:, :2]  # PCA's own first two components
     if codes["AE(X)"].shape[1] > 2:
         from sklearn.manifold import TSNE
 
