@@ -267,7 +267,9 @@ def latent_grid(estimator, n=15, extent=None, dims=(0, 1)):
         low, high = extent
         values = np.linspace(low, high, n)
         return values, values
-    if hasattr(estimator, "beta"):  # VAETransformer: a standard normal prior
+    from .vae import VAETransformer
+
+    if isinstance(estimator, VAETransformer):  # a standard normal prior
         from scipy.stats import norm
 
         values = norm.ppf(np.linspace(0.05, 0.95, n))
