@@ -1,0 +1,117 @@
+"""
+Olivetti faces: shallow, deep and convolutional autoencoders
+=============================================================
+
+The faces notebook: 400 faces of 40 people, doubled by mirroring; autoencoders of
+growing depth; the first layer's weights seen as images; new faces generated from the
+latent space; the PCA / t-SNE panel against the autoencoder's codes; a denoising
+convolutional autoencoder; and a 2-D VAE face manifold.
+"""
+
+import os
+
+import matplotlib.pyplot as plt
+import numpy as np
+from sklearn.decomposition import PCA
+from sklearn.manifold import TSNE
+from sklearn.model_selection import train_test_split
+
+from skvae import AutoencoderTransformer, VAETransformer
+from skvae.datasets import load_olivetti_faces
+from skvae.metrics import reconstruction_mse
+from skvae.plotting import image_mosaic, plot_embeddings, plot_manifold, plot_reconstructions
+
+QUICK = os.environ.get("SKVAE_DOCS_QUICK") == "1"
+epochs, conv_epochs, n_train = (10, 2, 240) if QUICK else (150, 40, None)
+
+faces = load_olivetti_faces(mirror=True)  # 800 rows of 64 x 64 = 4096 pixels in [0, 1]
+X_train, X_test, y_train, y_test = train_test_split(
+    faces.data, faces.target, test_size=0.2, stratify=faces.target, random_state=0)
+X_train = X_train[:n_train]
+
+# %%
+# Shallow, deep and convolutional
+# -------------------------------
+# Codes of 64 numbers each; a linear ("shallow") autoencoder spans the same subspace
+# as PCA, the deep and convolutional ones can bend.
+common = dict(n_components=64, max_epochs=epochs, batch_size=64, random_state=0)
+models = {
+    "PCA": PCA(64, random_state=0),
+    "shallow AE": AutoencoderTransformer(hidden_layer_sizes=(), **common),
+    "deep AE": AutoencoderTransformer(hidden_layer_sizes=(512, 256), **common),
+    "conv AE": AutoencoderTransformer(
+        architecture="conv", image_shape=(1, 64, 64), conv_channels=(8, 16, 32),
+        hidden_layer_sizes=(256,), **common | {"max_epochs": conv_epochs}),
+}
+for name, model in models.items():
+    model.fit(X_train)
+    print(f"{name:>10}: held-out reconstruction MSE {reconstruction_mse(model, X_test):.5f}")
+plot_reconstructions(models, X_test[::16], n=10)
+
+# %%
+# The first layer's weights, seen as images
+# -----------------------------------------
+# Each of the deep autoencoder's first 512 units looks at the face through a
+# 64 x 64 weight image; here are 32 of them.
+weights = models["deep AE"].net_.module_.encoder[0].weight.detach().cpu().numpy()
+fig, ax = plt.subplots(figsize=(9, 4.6))
+ax.imshow(image_mosaic(weights[:32], (64, 64), ncols=8), cmap="RdBu_r")
+ax.set_axis_off()
+ax.set_title("deep AE: first-layer weights of 32 units")
+
+# %%
+# New faces from the latent space
+# -------------------------------
+# Naively, draw each code dimension independently from a normal distribution with
+# that dimension's mean and spread; or draw in the principal axes of the codes (a
+# Gaussian with their full covariance). The second respects how dimensions co-vary.
+ae = models["deep AE"]
+codes = ae.transform(X_train)
+rng = np.random.RandomState(0)
+naive = codes.mean(0) + codes.std(0) * rng.standard_normal((8, 64))
+code_pca = PCA().fit(codes)
+via_pca = code_pca.inverse_transform(
+    rng.standard_normal((8, 64)) * np.sqrt(code_pca.explained_variance_))
+fig, ax = plt.subplots(figsize=(9, 2.5))
+ax.imshow(image_mosaic(ae.inverse_transform(np.vstack([naive, via_pca])), (64, 64),
+                       ncols=8), cmap="gray")
+ax.set_yticks([32, 97], labels=["naive", "via PCA"])
+ax.set_xticks([])
+
+# %%
+# PCA(X), PCA(AE(X)), t-SNE(X), t-SNE(AE(X))
+# ------------------------------------------
+# The 160 held-out faces coloured by person (40 people, no legend). Each panel takes a
+# fitted transformer or an array of codes.
+test_codes = ae.transform(X_test)
+plot_embeddings({
+    "PCA(X)": PCA(2).fit_transform(X_test),
+    "PCA(AE(X))": PCA(2).fit_transform(test_codes),
+    "t-SNE(X)": TSNE(perplexity=10, random_state=0).fit_transform(X_test),
+    "t-SNE(AE(X))": TSNE(perplexity=10, random_state=0).fit_transform(test_codes),
+}, y_test, ncols=2, s=12)
+
+# %%
+# A denoising convolutional autoencoder
+# -------------------------------------
+# Pixels are blanked at random during training (``noise="mask"``); the loss compares
+# with the clean face.
+denoiser = AutoencoderTransformer(
+    noise="mask", noise_level=0.3, architecture="conv", image_shape=(1, 64, 64),
+    conv_channels=(8, 16, 32), hidden_layer_sizes=(256,), **common | {"max_epochs": conv_epochs},
+).fit(X_train)
+clean = X_test[:8]
+masked = clean * (rng.uniform(size=clean.shape) > 0.3)
+restored = denoiser.inverse_transform(denoiser.transform(masked.astype(np.float32)))
+fig, ax = plt.subplots(figsize=(9, 3.5))
+ax.imshow(image_mosaic(np.vstack([clean, masked, restored]), (64, 64), ncols=8),
+          cmap="gray", vmin=0, vmax=1)
+ax.set_yticks([32, 97, 162], labels=["clean", "30% masked", "restored"])
+ax.set_xticks([])
+
+# %%
+# A 2-D VAE face manifold
+# -----------------------
+vae = VAETransformer(2, hidden_layer_sizes=(512, 128), max_epochs=epochs, batch_size=64,
+                     random_state=0).fit(X_train)
+plot_manifold(vae, n=10)
