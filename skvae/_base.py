@@ -192,6 +192,17 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         -------
         self : object
             The fitted estimator.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_digits
+        >>> from skvae import AutoencoderTransformer
+        >>> X = load_digits().data[:100] / 16
+        >>> ae = AutoencoderTransformer(hidden_layer_sizes=(16,), max_epochs=2, random_state=0)
+        >>> ae.fit(X).n_iter_, ae.n_features_in_
+        (2, 64)
+        >>> sorted(key for key in ae.history_[-1] if key.startswith("train_"))
+        ['train_batch_count', 'train_loss', 'train_loss_best', 'train_recon']
         """
         saved = self.__dict__.copy()
         try:
@@ -430,12 +441,27 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Rows like the training ones (a DataFrame with the training columns when
+            fitted on one with categorical columns).
 
         Returns
         -------
         Z : ndarray of shape (n_samples, n_components)
             Latent codes, in ``X``'s float dtype. Deterministic, and each row's code
             does not depend on the other rows passed.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.datasets import load_digits
+        >>> from skvae import VAETransformer
+        >>> X = load_digits().data[:100] / 16
+        >>> vae = VAETransformer(hidden_layer_sizes=(16,), max_epochs=2, random_state=0).fit(X)
+        >>> Z = vae.transform(X)
+        >>> Z.shape, Z.dtype
+        ((100, 2), dtype('float64'))
+        >>> np.allclose(vae.transform(X[:3]), Z[:3])  # each row's code on its own
+        True
         """
         check_is_fitted(self)
         X = self._data(X)
@@ -452,11 +478,27 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
         Returns
         -------
-        X_original : ndarray of shape (n_samples, n_features_in_) or DataFrame
+        X_original : ndarray of shape (n_samples, ``n_features_in_``) or DataFrame
             Decoder means: probabilities with ``reconstruction_loss="bce"`` and in each
             ``categorical_groups`` block, values with ``"mse"``. When fitted on a
             DataFrame with categorical columns: a DataFrame with the training columns
             and dtypes (each category the most probable one).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.datasets import load_digits
+        >>> from skvae import AutoencoderTransformer
+        >>> X = load_digits().data[:100] / 16
+        >>> ae = AutoencoderTransformer(hidden_layer_sizes=(16,), reconstruction_loss="bce",
+        ...                             max_epochs=2, random_state=0).fit(X)
+        >>> X_hat = ae.inverse_transform(ae.transform(X))
+        >>> X_hat.shape
+        (100, 64)
+        >>> bool(X_hat.min() >= 0 and X_hat.max() <= 1)  # "bce": probabilities
+        True
+        >>> ae.inverse_transform(np.zeros((3, 2))).shape  # any point of the latent space
+        (3, 64)
         """
         check_is_fitted(self)
         Z = check_array(X, dtype=_FLOAT_DTYPES, input_name="X")
@@ -482,10 +524,28 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Rows like the training ones.
 
         Returns
         -------
         scores : ndarray of shape (n_samples,)
+            One score per row, in float64.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.datasets import load_digits
+        >>> from skvae import VAETransformer
+        >>> X = load_digits().data[:100] / 16
+        >>> vae = VAETransformer(hidden_layer_sizes=(16,), reconstruction_loss="bce",
+        ...                      max_epochs=2, random_state=0).fit(X)
+        >>> scores = vae.score_samples(X)
+        >>> scores.shape
+        (100,)
+        >>> bool((scores < 0).all())  # a Bernoulli ELBO is a log-probability bound
+        True
+        >>> np.allclose(vae.score_samples(X[:5]), scores[:5])  # deterministic per row
+        True
         """
         check_is_fitted(self)
         X = self._data(X)
@@ -501,12 +561,25 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Rows like the training ones.
         y : None
             Ignored.
 
         Returns
         -------
         score : float
+            The mean score per row.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_digits
+        >>> from skvae import AutoencoderTransformer
+        >>> X = load_digits().data[:100] / 16
+        >>> ae = AutoencoderTransformer(hidden_layer_sizes=(16,), max_epochs=2,
+        ...                             random_state=0).fit(X)
+        >>> score = ae.score(X)  # minus the mean squared reconstruction error
+        >>> bool(score < 0), bool(score == ae.score_samples(X).mean())
+        (True, True)
         """
         return float(np.mean(self.score_samples(X)))
 

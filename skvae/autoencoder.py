@@ -135,7 +135,7 @@ class AutoencoderTransformer(BaseAutoencoder):
         used by :meth:`sample`.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Column names seen during fit, when ``X`` was a DataFrame with string columns.
 
     See Also
@@ -207,7 +207,23 @@ class AutoencoderTransformer(BaseAutoencoder):
 
         Returns
         -------
-        X_new : ndarray of shape (n_samples, n_features_in_)
+        X_new : ndarray of shape (n_samples, ``n_features_in_``) or DataFrame
+            Decoded rows (a DataFrame like the training one when fitted on a DataFrame
+            with categorical columns).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.datasets import load_digits
+        >>> from skvae import AutoencoderTransformer
+        >>> X = load_digits().data[:100] / 16
+        >>> ae = AutoencoderTransformer(hidden_layer_sizes=(16,), max_epochs=2,
+        ...                             random_state=0).fit(X)
+        >>> X_new = ae.sample(5, random_state=0)
+        >>> X_new.shape
+        (5, 64)
+        >>> np.array_equal(ae.sample(5, random_state=0), X_new)  # seeded draws repeat
+        True
         """
         check_is_fitted(self)
         check_scalar(n_samples, "n_samples", Integral, min_val=1)

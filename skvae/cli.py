@@ -28,6 +28,8 @@ from . import __version__, datasets
 from .metrics import _is_classification, compare, default_estimators
 from .tabular import TableLayout, is_categorical
 
+__all__ = ["load_comparison", "main"]
+
 DATASETS = ("digits", "mnist", "fashion-mnist", "olivetti", "house-prices")
 #: Epochs per data set kind when --epochs is not given.
 DEFAULT_EPOCHS = {"digits": 100, "mnist": 20, "fashion-mnist": 20, "olivetti": 300,
@@ -113,7 +115,39 @@ def build_parser() -> argparse.ArgumentParser:
 # ---------------------------------------------------------------------- data sets
 def load_comparison(dataset="digits", *, target=None, max_rows=None, data_home=None,
                     random_state=0) -> Comparison:
-    """Load ``dataset`` (a name in :data:`DATASETS` or a CSV path) and split it 80/20."""
+    """Load ``dataset`` (a name in :data:`DATASETS` or a CSV path) and split it 80/20.
+
+    Tables (house prices, CSV files) are encoded with a :class:`skvae.tabular.TableLayout`
+    fitted on the training rows only.
+
+    Parameters
+    ----------
+    dataset : str, default="digits"
+        One of :data:`DATASETS`, or the path of a ``.csv`` (or compressed) file.
+    target : str or None, default=None
+        CSV only: the label column, held back from ``X`` (used to colour and score).
+    max_rows : int or None, default=None
+        Use the first rows only (MNIST-sized sets: 5000 by default).
+    data_home : str or None, default=None
+        Folder of the data files (see :mod:`skvae.datasets`).
+    random_state : int, default=0
+        Seed of the split (stratified when the labels are classes).
+
+    Returns
+    -------
+    data : Comparison
+        The training and test rows and labels, the image shape (images) or the column
+        to draw (tables), a description, and the networks' extra parameters.
+
+    Examples
+    --------
+    >>> from skvae.cli import load_comparison
+    >>> data = load_comparison("digits", max_rows=100)
+    >>> data.X_train.shape, data.X_test.shape, data.image_shape
+    ((80, 64), (20, 64), (1, 8, 8))
+    >>> data.description
+    '100 images of 8x8 pixels in [0, 1], 10 classes'
+    """
     is_csv = CSV_PATH.search(dataset) is not None
     if target is not None and not is_csv:
         raise ValueError(
@@ -216,6 +250,38 @@ def run_compare(data: Comparison, *, n_components=2, epochs=None, device="auto",
 
 
 def main(argv=None) -> int:
+    """Run the ``skvae`` command, e.g. ``skvae compare --dataset digits``.
+
+    Parameters
+    ----------
+    argv : list of str or None, default=None
+        The arguments after ``skvae``; None reads ``sys.argv``.
+
+    Returns
+    -------
+    status : int
+        0 on success, 2 when the data or an option cannot be used (the error is
+        printed to stderr). Malformed options exit through argparse.
+
+    Examples
+    --------
+    >>> import contextlib
+    >>> import io
+    >>> import os
+    >>> import tempfile
+    >>> from skvae.cli import main
+    >>> with tempfile.TemporaryDirectory() as out, contextlib.redirect_stdout(
+    ...         io.StringIO()) as log:
+    ...     status = main(["compare", "--max-rows", "60", "--epochs", "2", "--quiet",
+    ...                    "--out", out])
+    ...     files = sorted(os.listdir(out))
+    >>> status, files[:3]
+    (0, ['embeddings.png', 'history.png', 'manifold_ae.png'])
+    >>> log.getvalue().splitlines()[0]
+    'skvae compare: digits, 60 images of 8x8 pixels in [0, 1], 10 classes; n_components=2'
+    >>> main(["compare", "--dataset", "no-such-file.csv"])  # the error goes to stderr
+    2
+    """
     args = build_parser().parse_args(argv)
     try:
         _check_can_report(args.out)

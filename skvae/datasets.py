@@ -75,7 +75,7 @@ def _mnist_like(filename, openml_name, data_home) -> Bunch:
 
 
 def load_mnist(data_home=None) -> Bunch:
-    """MNIST digits with the official 60000/10000 split, pixels in [0, 1].
+    """Load the MNIST digits with the official 60000/10000 split, pixels in [0, 1].
 
     Parameters
     ----------
@@ -93,22 +93,36 @@ def load_mnist(data_home=None) -> Bunch:
     --------
     >>> from skvae.datasets import load_mnist
     >>> mnist = load_mnist()  # doctest: +SKIP
-    >>> mnist.X_train.shape  # doctest: +SKIP
-    (60000, 784)
+    >>> mnist.X_train.shape, mnist.X_test.shape, mnist.image_shape  # doctest: +SKIP
+    ((60000, 784), (10000, 784), (1, 28, 28))
     """
     return _mnist_like("mnist.npz", "mnist_784", data_home)
 
 
 def load_fashion_mnist(data_home=None) -> Bunch:
-    """Fashion-MNIST with the official 60000/10000 split, pixels in [0, 1].
+    """Load Fashion-MNIST with the official 60000/10000 split, pixels in [0, 1].
 
     Same layout and lookup as :func:`load_mnist`, with the file ``fashion_mnist.npz``
     and the OpenML data set "Fashion-MNIST".
+
+    Parameters
+    ----------
+    data_home : str or path-like, optional
+        Folder holding ``fashion_mnist.npz``; then ``SKVAE_DATA_HOME``; then
+        ``fetch_openml`` ("Fashion-MNIST"), which caches under scikit-learn's data home.
+
+    Returns
+    -------
+    data : Bunch
+        ``X_train`` (60000, 784) float32, ``y_train`` (60000,) int64, ``X_test``
+        (10000, 784), ``y_test``, ``image_shape`` ``(1, 28, 28)``.
 
     Examples
     --------
     >>> from skvae.datasets import load_fashion_mnist
     >>> fashion = load_fashion_mnist()  # doctest: +SKIP
+    >>> fashion.X_train.shape, fashion.X_test.shape  # doctest: +SKIP
+    ((60000, 784), (10000, 784))
     >>> fashion.y_test[:3]  # doctest: +SKIP
     array([9, 2, 1])
     """
@@ -116,7 +130,7 @@ def load_fashion_mnist(data_home=None) -> Bunch:
 
 
 def load_olivetti_faces(data_home=None, *, mirror=False) -> Bunch:
-    """Olivetti faces (40 subjects x 10 images, 64 x 64), grey levels scaled to [0, 1].
+    """Load the Olivetti faces (40 subjects x 10 images, 64 x 64), grey levels in [0, 1].
 
     Parameters
     ----------
@@ -138,8 +152,8 @@ def load_olivetti_faces(data_home=None, *, mirror=False) -> Bunch:
     --------
     >>> from skvae.datasets import load_olivetti_faces
     >>> faces = load_olivetti_faces(mirror=True)  # doctest: +SKIP
-    >>> faces.data.shape  # doctest: +SKIP
-    (800, 4096)
+    >>> faces.data.shape, int(faces.is_mirror.sum()), faces.image_shape  # doctest: +SKIP
+    ((800, 4096), 400, (1, 64, 64))
     """
     path = _local_file("olivetti_faces.npz", data_home)
     if path is not None:
@@ -160,7 +174,7 @@ def load_olivetti_faces(data_home=None, *, mirror=False) -> Bunch:
 
 
 def load_house_prices(data_home=None) -> Bunch:
-    """Kaggle's House Prices data (Ames, Iowa) as DataFrames: 79 mixed-type features.
+    """Load Kaggle's House Prices data (Ames, Iowa) as DataFrames: 79 mixed-type features.
 
     Parameters
     ----------
@@ -202,7 +216,7 @@ def load_house_prices(data_home=None) -> Bunch:
 
 
 def load_digits() -> Bunch:
-    """scikit-learn's 8 x 8 digits (ships with scikit-learn), pixels scaled to [0, 1].
+    """Load scikit-learn's 8 x 8 digits (bundled with scikit-learn), pixels in [0, 1].
 
     Returns
     -------
@@ -213,8 +227,10 @@ def load_digits() -> Bunch:
     --------
     >>> from skvae.datasets import load_digits
     >>> digits = load_digits()
-    >>> digits.data.shape, float(digits.data.max())
-    ((1797, 64), 1.0)
+    >>> digits.data.shape, digits.data.dtype, float(digits.data.max())
+    ((1797, 64), dtype('float32'), 1.0)
+    >>> digits.target[:5], digits.image_shape
+    (array([0, 1, 2, 3, 4]), (1, 8, 8))
     """
     digits = _sklearn_load_digits()
     return Bunch(data=(digits.data / 16.0).astype(np.float32), target=digits.target,

@@ -41,6 +41,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+__all__ = ["ELBOLoss", "ReconstructionLoss", "gaussian_kl"]
+
 #: Reconstruction losses known to :func:`reconstruction_nll`.
 RECONSTRUCTION_LOSSES = ("mse", "bce")
 
@@ -172,11 +174,29 @@ def decoder_mean(x_hat: torch.Tensor, kind: str, groups: tuple = ()) -> torch.Te
 
 
 def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-    """Analytic ``KL(N(mu, exp(logvar)) || N(0, I))`` per row, in nats.
+    """Compute the analytic ``KL(N(mu, exp(logvar)) || N(0, I))`` per row, in nats.
 
+    Parameters
+    ----------
+    mu : torch.Tensor of shape (..., n_components)
+        Means of the diagonal Gaussian posterior.
+    logvar : torch.Tensor of shape (..., n_components)
+        Log-variances of the diagonal Gaussian posterior.
+
+    Returns
+    -------
+    kl : torch.Tensor of shape (...)
+        The KL divergence of each row from the standard normal prior, summed over the
+        latent dimensions.
+
+    Examples
+    --------
     >>> import torch
-    >>> gaussian_kl(torch.zeros(1, 2), torch.zeros(1, 2))
+    >>> from skvae.losses import gaussian_kl
+    >>> gaussian_kl(torch.zeros(1, 2), torch.zeros(1, 2))  # the prior itself
     tensor([0.])
+    >>> gaussian_kl(torch.tensor([[1.0, 0.0], [0.0, 0.0]]), torch.zeros(2, 2))
+    tensor([0.5000, 0.0000])
     """
     return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(dim=-1)
 
@@ -186,7 +206,17 @@ class ReconstructionLoss(nn.Module):
 
     ``forward(y_pred, x)`` takes the module output ``(x_hat, z)``.
 
+    Parameters
+    ----------
+    kind : {"mse", "bce"}, default="mse"
+        Squared error, or binary cross-entropy from logits.
+    groups : tuple of tuples of int, default=()
+        One-hot blocks with a softmax (cross-entropy) head; each counts as one column.
+
+    Examples
+    --------
     >>> import torch
+    >>> from skvae.losses import ReconstructionLoss
     >>> ReconstructionLoss("mse")((torch.ones(2, 3), None), torch.zeros(2, 3))
     tensor(1.)
     """
@@ -197,14 +227,75 @@ class ReconstructionLoss(nn.Module):
         self.groups = groups
 
     def terms(self, y_pred, x) -> dict[str, torch.Tensor]:
-        """Per-row loss terms: ``{"recon": ...}``."""
+        """Compute the per-row loss terms: ``{"recon": ...}``.
+
+        Parameters
+        ----------
+        y_pred : tuple of torch.Tensor
+            The module's output, ``(x_hat, z)``.
+        x : torch.Tensor of shape (n_samples, n_features)
+            The input rows (the target).
+
+        Returns
+        -------
+        terms : dict of str to torch.Tensor of shape (n_samples,)
+            ``recon``: the mean per-column reconstruction error of each row.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from skvae.losses import ReconstructionLoss
+        >>> ReconstructionLoss("mse").terms((torch.ones(2, 3), None), torch.zeros(2, 3))
+        {'recon': tensor([1., 1.])}
+        """
         return {"recon": reconstruction_error(y_pred[0], x, self.kind, self.groups)}
 
     def combine(self, terms, training=True) -> torch.Tensor:
-        """Batch loss from per-row terms."""
+        """Average the per-row terms into the batch loss.
+
+        Parameters
+        ----------
+        terms : dict of str to torch.Tensor
+            The output of :meth:`terms`.
+        training : bool, default=True
+            Unused (the loss is the same in training and evaluation).
+
+        Returns
+        -------
+        loss : torch.Tensor
+            The mean reconstruction error over the batch.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from skvae.losses import ReconstructionLoss
+        >>> ReconstructionLoss().combine({"recon": torch.tensor([1.0, 3.0])})
+        tensor(2.)
+        """
         return terms["recon"].mean()
 
     def forward(self, y_pred, x):
+        """Return the batch loss of the module output ``y_pred`` for the rows ``x``.
+
+        Parameters
+        ----------
+        y_pred : tuple of torch.Tensor
+            The module's output, ``(x_hat, z)``.
+        x : torch.Tensor of shape (n_samples, n_features)
+            The input rows (the target).
+
+        Returns
+        -------
+        loss : torch.Tensor
+            The scalar training loss (``combine(terms(y_pred, x))``).
+
+        Examples
+        --------
+        >>> import torch
+        >>> from skvae.losses import ReconstructionLoss
+        >>> ReconstructionLoss("mse").forward((torch.zeros(2, 2), None), torch.ones(2, 2))
+        tensor(1.)
+        """
         return self.combine(self.terms(y_pred, x))
 
 
@@ -221,7 +312,21 @@ class ELBOLoss(nn.Module):
     used when ``training=False`` so that validation losses are comparable across
     epochs.
 
+    Parameters
+    ----------
+    kind : {"mse", "bce"}, default="mse"
+        Gaussian or Bernoulli likelihood of the plain features.
+    beta : float, default=1.0
+        Target KL weight; also the initial ``kl_weight``.
+    groups : tuple of tuples of int, default=()
+        One-hot blocks with a softmax (cross-entropy) head.
+    noise_variance : float or None, default=None
+        Fixed variance of the Gaussian likelihood; None estimates it per batch.
+
+    Examples
+    --------
     >>> import torch
+    >>> from skvae.losses import ELBOLoss
     >>> loss = ELBOLoss("mse", beta=1.0)
     >>> loss((torch.zeros(2, 3), torch.zeros(2, 1), torch.zeros(2, 1)), torch.ones(2, 3))
     tensor(4.2568)
@@ -237,7 +342,28 @@ class ELBOLoss(nn.Module):
         self.noise_variance = noise_variance
 
     def terms(self, y_pred, x) -> dict[str, torch.Tensor]:
-        """Per-row loss terms: ``{"recon": ..., "kl": ...}``, in nats."""
+        """Compute the per-row loss terms: ``{"recon": ..., "kl": ...}``, in nats.
+
+        Parameters
+        ----------
+        y_pred : tuple of torch.Tensor
+            The module's output, ``(x_hat, mu, logvar)``.
+        x : torch.Tensor of shape (n_samples, n_features)
+            The input rows (the target).
+
+        Returns
+        -------
+        terms : dict of str to torch.Tensor of shape (n_samples,)
+            ``recon``: the negative log-likelihood of each row; ``kl``: its KL term.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from skvae.losses import ELBOLoss
+        >>> y_pred = (torch.zeros(2, 3), torch.ones(2, 1), torch.zeros(2, 1))
+        >>> ELBOLoss("bce").terms(y_pred, torch.ones(2, 3))
+        {'recon': tensor([2.0794, 2.0794]), 'kl': tensor([0.5000, 0.5000])}
+        """
         x_hat, mu, logvar = y_pred[:3]
         variance = self.noise_variance
         if variance is None:
@@ -247,9 +373,54 @@ class ELBOLoss(nn.Module):
         return {"recon": recon, "kl": gaussian_kl(mu, logvar)}
 
     def combine(self, terms, training=True) -> torch.Tensor:
-        """Batch loss from per-row terms, with the training or the target KL weight."""
+        """Combine per-row terms into the batch loss, with the training or target KL weight.
+
+        Parameters
+        ----------
+        terms : dict of str to torch.Tensor
+            The output of :meth:`terms`.
+        training : bool, default=True
+            Weigh the KL term by ``kl_weight`` (training) or by ``beta``.
+
+        Returns
+        -------
+        loss : torch.Tensor
+            ``mean(recon) + weight * mean(kl)``.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from skvae.losses import ELBOLoss
+        >>> loss = ELBOLoss(beta=1.0)
+        >>> loss.kl_weight = 0.5  # e.g. set by a KL warm-up
+        >>> terms = {"recon": torch.tensor([2.0]), "kl": torch.tensor([1.0])}
+        >>> loss.combine(terms), loss.combine(terms, training=False)
+        (tensor(2.5000), tensor(3.))
+        """
         weight = self.kl_weight if training else self.beta
         return terms["recon"].mean() + weight * terms["kl"].mean()
 
     def forward(self, y_pred, x):
+        """Return the batch loss of the module output ``y_pred`` for the rows ``x``.
+
+        Parameters
+        ----------
+        y_pred : tuple of torch.Tensor
+            The module's output, ``(x_hat, mu, logvar)``.
+        x : torch.Tensor of shape (n_samples, n_features)
+            The input rows (the target).
+
+        Returns
+        -------
+        loss : torch.Tensor
+            The scalar training loss (``combine(terms(y_pred, x))``).
+
+        Examples
+        --------
+        >>> import torch
+        >>> from skvae.losses import ELBOLoss
+        >>> y_pred = (torch.zeros(2, 3), torch.zeros(2, 1), torch.zeros(2, 1))
+        >>> ELBOLoss("bce").forward(y_pred, torch.ones(2, 3))
+        tensor(2.0794)
+        """
         return self.combine(self.terms(y_pred, x))

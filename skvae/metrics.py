@@ -36,17 +36,32 @@ TRANSDUCTIVE_NOTE = "no transform(): fit_transform on train + test rows"
 
 
 def reconstruction_mse(estimator, X) -> float:
-    """Mean squared error between ``X`` and its reconstruction by a fitted ``estimator``.
+    """Compute the mean squared error between ``X`` and its reconstruction by ``estimator``.
 
     Works for any transformer with ``inverse_transform`` (PCA, skvae's estimators).
+
+    Parameters
+    ----------
+    estimator : fitted transformer
+        Anything with ``transform`` and ``inverse_transform``.
+    X : array-like of shape (n_samples, n_features)
+        Numeric rows (held-out ones, for a fair measure).
+
+    Returns
+    -------
+    mse : float
+        ``mean((inverse_transform(transform(X)) - X) ** 2)`` over all values.
 
     Examples
     --------
     >>> import numpy as np
     >>> from sklearn.decomposition import PCA
+    >>> from skvae.metrics import reconstruction_mse
     >>> X = np.random.RandomState(0).rand(20, 3)
     >>> round(reconstruction_mse(PCA(3).fit(X), X), 12)
     0.0
+    >>> round(reconstruction_mse(PCA(1).fit(X), X), 4)
+    0.0415
     """
     X_hat = estimator.inverse_transform(estimator.transform(X))
     X_hat, X = np.asarray(X_hat, dtype=np.float64), np.asarray(X, dtype=np.float64)
@@ -54,10 +69,29 @@ def reconstruction_mse(estimator, X) -> float:
 
 
 def knn_accuracy(Z_train, y_train, Z_test, y_test, n_neighbors: int = 5) -> float:
-    """Accuracy on ``(Z_test, y_test)`` of a k-NN classifier fit on ``(Z_train, y_train)``.
+    """Score a k-NN classifier fit on ``(Z_train, y_train)`` by its accuracy on the test rows.
+
+    Parameters
+    ----------
+    Z_train : array-like of shape (n_train, n_components)
+        Codes of the training rows.
+    y_train : array-like of shape (n_train,)
+        Class labels of the training rows.
+    Z_test : array-like of shape (n_test, n_components)
+        Codes of the held-out rows.
+    y_test : array-like of shape (n_test,)
+        Class labels of the held-out rows.
+    n_neighbors : int, default=5
+        Neighbours of the k-NN classifier.
+
+    Returns
+    -------
+    score : float
+        The fraction of held-out rows whose label the classifier predicts.
 
     Examples
     --------
+    >>> from skvae.metrics import knn_accuracy
     >>> knn_accuracy([[0], [1], [10], [11]], [0, 0, 1, 1], [[0.5], [10.5]], [0, 1], 1)
     1.0
     """
@@ -66,14 +100,33 @@ def knn_accuracy(Z_train, y_train, Z_test, y_test, n_neighbors: int = 5) -> floa
 
 
 def knn_r2(Z_train, y_train, Z_test, y_test, n_neighbors: int = 5) -> float:
-    """R² on ``(Z_test, y_test)`` of a k-NN regressor fit on ``(Z_train, y_train)``.
+    """Score a k-NN regressor fit on ``(Z_train, y_train)`` by its R² on the test rows.
 
     The counterpart of :func:`knn_accuracy` for a continuous target (e.g. a price):
     1 when neighbours in the embedding share the target, about 0 or below when the
     embedding says nothing about it.
 
+    Parameters
+    ----------
+    Z_train : array-like of shape (n_train, n_components)
+        Codes of the training rows.
+    y_train : array-like of shape (n_train,)
+        Continuous target of the training rows.
+    Z_test : array-like of shape (n_test, n_components)
+        Codes of the held-out rows.
+    y_test : array-like of shape (n_test,)
+        Continuous target of the held-out rows.
+    n_neighbors : int, default=5
+        Neighbours of the k-NN regressor.
+
+    Returns
+    -------
+    score : float
+        The coefficient of determination of the predictions (at most 1).
+
     Examples
     --------
+    >>> from skvae.metrics import knn_r2
     >>> knn_r2([[0], [1], [10], [11]], [1.0, 1.0, 5.0, 5.0], [[0.5], [10.5]], [1.0, 5.0], 2)
     1.0
     """
@@ -84,18 +137,38 @@ def knn_r2(Z_train, y_train, Z_test, y_test, n_neighbors: int = 5) -> float:
 def evaluate(model, X_train, X_test, y_train, y_test) -> dict:
     """Fit ``model`` on ``X_train`` and measure it on the held-out ``X_test``.
 
-    Returns ``fit_s`` (seconds), ``test_mse`` (:func:`reconstruction_mse`),
-    ``knn5_acc`` (:func:`knn_accuracy` of the codes, 5 neighbours) and
-    ``trustworthiness`` (of the test codes, 5 neighbours).
+    Parameters
+    ----------
+    model : transformer
+        Anything with ``fit``, ``transform`` and ``inverse_transform``; fitted in place.
+    X_train : array-like of shape (n_train, n_features)
+        Training rows.
+    X_test : array-like of shape (n_test, n_features)
+        Held-out rows.
+    y_train : array-like of shape (n_train,)
+        Class labels of the training rows (only for the k-NN accuracy).
+    y_test : array-like of shape (n_test,)
+        Class labels of the held-out rows.
+
+    Returns
+    -------
+    metrics : dict
+        ``fit_s`` (seconds), ``test_mse`` (:func:`reconstruction_mse`), ``knn5_acc``
+        (:func:`knn_accuracy` of the codes, 5 neighbours) and ``trustworthiness`` (of
+        the test codes, 5 neighbours).
 
     Examples
     --------
     >>> import numpy as np
     >>> from sklearn.decomposition import PCA
+    >>> from skvae.metrics import evaluate
     >>> X = np.random.RandomState(0).rand(60, 4)
     >>> y = (X[:, 0] > 0.5).astype(int)
-    >>> sorted(evaluate(PCA(2), X[:40], X[40:], y[:40], y[40:]))
+    >>> metrics = evaluate(PCA(2), X[:40], X[40:], y[:40], y[40:])
+    >>> sorted(metrics)
     ['fit_s', 'knn5_acc', 'test_mse', 'trustworthiness']
+    >>> round(metrics["test_mse"], 4), metrics["knn5_acc"]
+    (0.0532, 0.65)
     """
     start = time.perf_counter()
     model.fit(X_train)
@@ -110,17 +183,39 @@ def evaluate(model, X_train, X_test, y_train, y_test) -> dict:
 
 
 def default_estimators(n_components=2, *, max_epochs=100, random_state=0, **net_params) -> dict:
-    """PCA, t-SNE, an autoencoder and a VAE with ``n_components`` dimensions, by name.
+    """Build PCA, t-SNE, an autoencoder and a VAE with ``n_components`` dimensions.
 
     ``net_params`` (e.g. ``device``, ``verbose``, ``hidden_layer_sizes``) go to both
     networks. t-SNE uses scikit-learn's defaults (``init="pca"``, perplexity 30) and,
     above 3 components, its exact method (Barnes-Hut allows 3 at most), whose time grows
     with the square of the rows: about a minute for digits' 1797 rows on 2 CPU cores.
 
+    Parameters
+    ----------
+    n_components : int, default=2
+        Dimensions of every method's embedding.
+    max_epochs : int, default=100
+        Training epochs of the two networks.
+    random_state : int, default=0
+        Seed of every method.
+    **net_params : dict
+        Other parameters of :class:`~skvae.AutoencoderTransformer` and
+        :class:`~skvae.VAETransformer`.
+
+    Returns
+    -------
+    estimators : dict of str to estimator
+        Unfitted estimators named ``PCA``, ``t-SNE``, ``AE`` and ``VAE``, ready for
+        :func:`compare`.
+
     Examples
     --------
-    >>> list(default_estimators(2))
+    >>> from skvae.metrics import default_estimators
+    >>> estimators = default_estimators(2, max_epochs=5, hidden_layer_sizes=(32,))
+    >>> list(estimators)
     ['PCA', 't-SNE', 'AE', 'VAE']
+    >>> estimators["VAE"].max_epochs, estimators["AE"].hidden_layer_sizes
+    (5, (32,))
     """
     from . import AutoencoderTransformer, VAETransformer
 
@@ -181,6 +276,7 @@ def compare(estimators=None, X=None, y=None, *, X_test=None, y_test=None, test_s
     >>> from sklearn.datasets import load_iris
     >>> from sklearn.decomposition import PCA
     >>> from sklearn.manifold import TSNE
+    >>> from skvae.metrics import compare
     >>> X, y = load_iris(return_X_y=True)
     >>> table = compare({"PCA": PCA(2), "t-SNE": TSNE(2, random_state=0)}, X, y)
     >>> table[["method", "n_components"]].to_dict("list")

@@ -25,6 +25,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+__all__ = ["Autoencoder", "VariationalAutoencoder"]
+
 #: Names of the architectures :func:`make_encoder` / :func:`make_decoder` build.
 ARCHITECTURES = ("dense", "conv")
 
@@ -282,7 +284,26 @@ class _EncoderDecoder(nn.Module):
                                     hidden_layer_sizes=hidden[::-1], **shared)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """Return the decoder output (logits for a Bernoulli likelihood)."""
+        """Return the decoder output (logits for a Bernoulli likelihood).
+
+        Parameters
+        ----------
+        z : torch.Tensor of shape (n_samples, n_components)
+            Codes.
+
+        Returns
+        -------
+        x_hat : torch.Tensor of shape (n_samples, n_features)
+            Unbounded decoder outputs, one row per code.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from skvae.modules import Autoencoder
+        >>> ae = Autoencoder(6, 2, hidden_layer_sizes=(4,))
+        >>> tuple(ae.decode(torch.zeros(3, 2)).shape)
+        (3, 6)
+        """
         return self.decoder(z)
 
 
@@ -332,11 +353,53 @@ class Autoencoder(_EncoderDecoder):
     """
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
-        """Return the code of each row of ``x`` (of its corrupted copy, in training)."""
+        """Return the code of each row of ``x`` (of its corrupted copy, in training).
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (n_samples, n_features)
+            Input rows.
+
+        Returns
+        -------
+        z : torch.Tensor of shape (n_samples, n_components)
+            Codes.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from skvae.modules import Autoencoder
+        >>> ae = Autoencoder(6, 2, hidden_layer_sizes=(4,)).eval()
+        >>> tuple(ae.encode(torch.zeros(3, 6)).shape)
+        (3, 2)
+        """
         return self.encoder(self.noise(x))
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Return ``(x_hat, z)``: the reconstruction first, then the code."""
+        """Return ``(x_hat, z)``: the reconstruction first, then the code.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (n_samples, n_features)
+            Input rows.
+
+        Returns
+        -------
+        x_hat : torch.Tensor of shape (n_samples, n_features)
+            Decoder outputs (logits for a Bernoulli likelihood).
+        z : torch.Tensor of shape (n_samples, n_components)
+            Codes.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from skvae.modules import Autoencoder
+        >>> ae = Autoencoder(6, 2, hidden_layer_sizes=(4,)).eval()
+        >>> x = torch.rand(3, 6)
+        >>> x_hat, z = ae(x)
+        >>> torch.equal(z, ae.encode(x)), torch.equal(x_hat, ae.decode(z))
+        (True, True)
+        """
         z = self.encode(x)
         return self.decode(z), z
 
@@ -359,13 +422,59 @@ class VariationalAutoencoder(_EncoderDecoder):
     _code_width = 2
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Return the posterior mean and log-variance of each row."""
+        """Return the posterior mean and log-variance of each row.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (n_samples, n_features)
+            Input rows.
+
+        Returns
+        -------
+        mu : torch.Tensor of shape (n_samples, n_components)
+            Posterior means.
+        logvar : torch.Tensor of shape (n_samples, n_components)
+            Posterior log-variances.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from skvae.modules import VariationalAutoencoder
+        >>> vae = VariationalAutoencoder(6, 2, hidden_layer_sizes=(4,)).eval()
+        >>> mu, logvar = vae.encode(torch.zeros(3, 6))
+        >>> tuple(mu.shape), tuple(logvar.shape)
+        ((3, 2), (3, 2))
+        """
         mu, logvar = self.encoder(self.noise(x)).chunk(2, dim=-1)
         return mu, logvar
 
     @staticmethod
     def reparameterize(mu, logvar, eps=None):
-        """Draw ``z = mu + sigma * eps``; ``eps`` defaults to fresh N(0, I) noise."""
+        """Draw ``z = mu + sigma * eps``; ``eps`` defaults to fresh N(0, I) noise.
+
+        Parameters
+        ----------
+        mu : torch.Tensor of shape (..., n_components)
+            Posterior means.
+        logvar : torch.Tensor of shape (..., n_components)
+            Posterior log-variances (``sigma = exp(logvar / 2)``).
+        eps : torch.Tensor or None, default=None
+            Standard normal noise, broadcastable to ``mu``; None draws it.
+
+        Returns
+        -------
+        z : torch.Tensor
+            Codes, differentiable with respect to ``mu`` and ``logvar``.
+
+        Examples
+        --------
+        >>> import math
+        >>> import torch
+        >>> from skvae.modules import VariationalAutoencoder
+        >>> mu, logvar = torch.zeros(1, 2), torch.full((1, 2), math.log(4.0))
+        >>> VariationalAutoencoder.reparameterize(mu, logvar, torch.tensor([[1.0, -0.5]]))
+        tensor([[ 2., -1.]])
+        """
         if eps is None:
             eps = torch.randn_like(mu)
         return mu + torch.exp(0.5 * logvar) * eps
@@ -375,6 +484,29 @@ class VariationalAutoencoder(_EncoderDecoder):
 
         One draw per row, in training and evaluation alike, so that a loss computed
         from ``forward`` is always a Monte-Carlo estimate of the negative ELBO.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (n_samples, n_features)
+            Input rows.
+
+        Returns
+        -------
+        x_hat : torch.Tensor of shape (n_samples, n_features)
+            Decoder outputs of one posterior draw per row.
+        mu : torch.Tensor of shape (n_samples, n_components)
+            Posterior means.
+        logvar : torch.Tensor of shape (n_samples, n_components)
+            Posterior log-variances.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from skvae.modules import VariationalAutoencoder
+        >>> vae = VariationalAutoencoder(6, 2, hidden_layer_sizes=(4,)).eval()
+        >>> x_hat, mu, logvar = vae(torch.zeros(3, 6))
+        >>> tuple(x_hat.shape), tuple(mu.shape)
+        ((3, 6), (3, 2))
         """
         mu, logvar = self.encode(x)
         return self.decode(self.reparameterize(mu, logvar)), mu, logvar

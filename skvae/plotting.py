@@ -105,11 +105,13 @@ def image_mosaic(rows, image_shape, ncols, pad=1):
     Parameters
     ----------
     rows : array-like of shape (n_images, n_features)
+        Flattened images, one per row (``images.reshape(n, -1)``, C order).
     image_shape : tuple
         ``(channels, height, width)`` (or ``(height, width)``) of one row.
     ncols : int
         Images per mosaic row; the last row is filled with NaN (drawn blank).
     pad : int, default=1
+        NaN pixels between neighbouring images.
 
     Returns
     -------
@@ -118,8 +120,13 @@ def image_mosaic(rows, image_shape, ncols, pad=1):
 
     Examples
     --------
-    >>> image_mosaic(np.arange(8).reshape(2, 4), (2, 2), ncols=2).shape
-    (2, 5)
+    >>> import numpy as np
+    >>> from skvae.plotting import image_mosaic
+    >>> image_mosaic(np.arange(8).reshape(2, 4), (2, 2), ncols=2)
+    array([[ 0.,  1., nan,  4.,  5.],
+           [ 2.,  3., nan,  6.,  7.]])
+    >>> image_mosaic(np.zeros((5, 64)), (8, 8), ncols=3).shape  # 2 rows of 3 images
+    (17, 26)
     """
     c, h, w = (1, *image_shape) if len(image_shape) == 2 else image_shape
     images = np.asarray(rows, dtype=np.float64).reshape(-1, c, h, w).transpose(0, 2, 3, 1)
@@ -193,6 +200,7 @@ def plot_latent(Z, labels=None, *, X=None, dims=(0, 1), ax=None, title=None,
     dims : (int, int), default=(0, 1)
         The two code dimensions drawn.
     ax : matplotlib Axes, default=None
+        Axes to draw on; None draws on a new figure.
     title, label_name : str, default=None
         Axes title; name of the labels (legend title or colour-bar label).
     s, alpha : float
@@ -203,11 +211,14 @@ def plot_latent(Z, labels=None, *, X=None, dims=(0, 1), ax=None, title=None,
     Returns
     -------
     ax : matplotlib Axes
+        The axes drawn on.
 
     Examples
     --------
     >>> import matplotlib
     >>> matplotlib.use("Agg")
+    >>> import numpy as np
+    >>> from skvae.plotting import plot_latent
     >>> ax = plot_latent(np.random.RandomState(0).randn(50, 2), labels=np.arange(50) % 3)
     >>> len(ax.collections), len(ax.get_legend().get_texts())
     (1, 3)
@@ -297,8 +308,8 @@ def plot_manifold(estimator, *, n=15, extent=None, dims=(0, 1), fixed=None,
 
     Parameters
     ----------
-    estimator : fitted AutoencoderTransformer or VAETransformer (anything with
-        ``inverse_transform`` and ``n_components``)
+    estimator : fitted AutoencoderTransformer or VAETransformer
+        Or anything with ``inverse_transform`` and ``n_components`` (pass ``extent``).
     n : int, default=15
         Grid points per dimension.
     extent : (float, float), default=None
@@ -313,12 +324,30 @@ def plot_manifold(estimator, *, n=15, extent=None, dims=(0, 1), fixed=None,
         Output column to map (an index, or a name when the estimator was fitted on a
         DataFrame).
     ax : matplotlib Axes, default=None
+        Axes to draw on; None draws on a new figure.
     cmap : str, default=None
         ``gray`` for images, ``viridis`` for a column.
 
     Returns
     -------
     ax : matplotlib Axes
+        The axes drawn on.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from sklearn.datasets import load_digits
+    >>> from skvae import VAETransformer
+    >>> from skvae.plotting import plot_manifold
+    >>> X = load_digits().data[:100] / 16
+    >>> vae = VAETransformer(hidden_layer_sizes=(16,), reconstruction_loss="bce",
+    ...                      max_epochs=2, random_state=0).fit(X)
+    >>> ax = plot_manifold(vae, n=5)  # 5 x 5 decoded 8 x 8 images, 1 pixel apart
+    >>> len(ax.images), ax.images[0].get_array().shape
+    (1, (44, 44))
+    >>> ax.get_xlabel()
+    'z0: -1.6 to 1.6'
     """
     u, v = latent_grid(estimator, n, extent, dims)
     Z = np.zeros((n * n, estimator.n_components)) if fixed is None else np.tile(
@@ -403,16 +432,37 @@ def plot_reconstructions(estimators, X, *, n=10, image_shape="auto", ax=None, cm
     estimators : fitted transformer, or a list or dict (name to estimator) of them
         Anything with ``transform`` and ``inverse_transform`` (PCA too).
     X : array-like of shape (n_samples, n_features)
+        Rows to reconstruct (a DataFrame for estimators fitted on one).
     n : int, default=10
         Number of rows shown.
     image_shape : "auto", tuple or None, default="auto"
+        See the module docstring.
     ax : matplotlib Axes, default=None
+        Axes to draw on; None draws on a new figure.
     cmap : str, default=None
         ``gray`` for images, ``coolwarm`` for tables.
 
     Returns
     -------
     ax : matplotlib Axes
+        The axes drawn on.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn.decomposition import PCA
+    >>> from skvae import AutoencoderTransformer
+    >>> from skvae.plotting import plot_reconstructions
+    >>> X = load_digits().data[:100] / 16
+    >>> ae = AutoencoderTransformer(hidden_layer_sizes=(16,), max_epochs=2,
+    ...                             random_state=0).fit(X)
+    >>> ax = plot_reconstructions({"PCA": PCA(2).fit(X), "AE": ae}, X, n=4)
+    >>> [label.get_text() for label in ax.get_yticklabels()]
+    ['original', 'PCA', 'AE']
+    >>> ax.images[0].get_array().shape  # 3 rows of 4 images of 8 x 8
+    (26, 35)
     """
     models = _as_named(estimators)
     first = next(iter(models.values()))
@@ -446,14 +496,16 @@ def plot_reconstructions(estimators, X, *, n=10, image_shape="auto", ax=None, cm
 # ---------------------------------------------------------------------- samples
 def plot_samples(estimator, n=64, *, image_shape="auto", column=None, X=None, ncols=None,
                  random_state=0, ax=None, cmap="gray"):
-    """Rows generated by ``estimator.sample``: an image mosaic, or one column's histogram.
+    """Draw rows generated by ``estimator.sample``: an image mosaic, or a column's histogram.
 
     Parameters
     ----------
     estimator : fitted AutoencoderTransformer or VAETransformer
+        The generative model.
     n : int, default=64
         Number of samples.
     image_shape : "auto", tuple or None, default="auto"
+        See the module docstring; ignored when ``column`` is given.
     column : int or str, default=None
         For tables: the column whose generated values are drawn as a histogram (next
         to the same column of ``X`` when given).
@@ -464,11 +516,31 @@ def plot_samples(estimator, n=64, *, image_shape="auto", column=None, X=None, nc
     random_state : int, default=0
         Seeds ``sample``.
     ax : matplotlib Axes, default=None
+        Axes to draw on; None draws on a new figure.
     cmap : str, default="gray"
+        Colour map of the images.
 
     Returns
     -------
     ax : matplotlib Axes
+        The axes drawn on.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from sklearn.datasets import load_digits
+    >>> from skvae import VAETransformer
+    >>> from skvae.plotting import plot_samples
+    >>> X = load_digits().data[:100] / 16
+    >>> vae = VAETransformer(hidden_layer_sizes=(16,), reconstruction_loss="bce",
+    ...                      max_epochs=2, random_state=0).fit(X)
+    >>> ax = plot_samples(vae, 16)  # a 4 x 4 mosaic of 8 x 8 images
+    >>> ax.images[0].get_array().shape
+    (35, 35)
+    >>> ax = plot_samples(vae, 200, column=36, X=X)  # one pixel: samples against data
+    >>> len(ax.patches), [text.get_text() for text in ax.get_legend().get_texts()]
+    (60, ['data', 'samples'])
     """
     generated = estimator.sample(n, random_state=random_state)
     ax = _new_axes() if ax is None else ax
@@ -501,6 +573,7 @@ def plot_history(estimator, *, keys=None, ax=None):
     Parameters
     ----------
     estimator : fitted AutoencoderTransformer or VAETransformer, or a skorch History
+        The trained model (its ``history_``) or the history itself.
     keys : list of str, default=None
         Which terms, without the ``train_`` / ``valid_`` prefix. By default all of
         ``loss``, ``recon`` and ``kl`` that were recorded (the VAE has all three).
@@ -509,7 +582,24 @@ def plot_history(estimator, *, keys=None, ax=None):
 
     Returns
     -------
-    axes : ndarray of matplotlib Axes, one per key
+    axes : ndarray of matplotlib Axes
+        One per key.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import numpy as np
+    >>> from skvae import VAETransformer
+    >>> from skvae.plotting import plot_history
+    >>> X = np.random.RandomState(0).rand(40, 4)
+    >>> vae = VAETransformer(hidden_layer_sizes=(8,), max_epochs=3, validation_fraction=0.25,
+    ...                      random_state=0).fit(X)
+    >>> axes = plot_history(vae)
+    >>> [ax.get_title() for ax in axes]
+    ['loss', 'recon', 'kl']
+    >>> [len(line.get_xdata()) for line in axes[0].lines]  # train and valid, 3 epochs
+    [3, 3]
     """
     history = getattr(estimator, "history_", estimator)
     recorded = set(history[0]) if len(history) else set()
@@ -555,12 +645,31 @@ def plot_embeddings(embeddings, labels=None, *, X=None, ax=None, ncols=None,
     ncols : int, default=None
         Panels per figure row (all in one row by default).
     label_name : str, default=None
+        Name of the labels (legend title or colour-bar label).
     s : float, default=6
         Marker size.
 
     Returns
     -------
     axes : ndarray of matplotlib Axes
+        One per method.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import numpy as np
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn.decomposition import PCA
+    >>> from skvae.plotting import plot_embeddings
+    >>> X, y = load_digits(return_X_y=True)
+    >>> codes = np.random.RandomState(0).randn(len(X), 3)  # e.g. an AE's 3-D codes
+    >>> axes = plot_embeddings({"PCA": PCA(2).fit(X), "AE": codes}, y, X=X,
+    ...                        label_name="digit")
+    >>> [ax.get_title() for ax in axes]  # 3-D codes are shown by their first 2 PCs
+    ['PCA', 'PCA(AE)']
+    >>> len(axes[0].get_legend().get_texts())
+    10
     """
     axes = _new_axes(len(embeddings), ncols=ncols) if ax is None else ax
     axes = _given_axes(axes, len(embeddings), "plot_embeddings")

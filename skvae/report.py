@@ -18,6 +18,8 @@ import torch
 
 from . import __version__, plotting
 
+__all__ = ["format_table", "write_report"]
+
 #: Column titles of the metrics table (``skvae.metrics.compare`` names).
 COLUMN_TITLES = {
     "method": "method", "n_components": "dims", "fit_s": "fit s",
@@ -39,9 +41,32 @@ EXPLANATIONS = """\
 
 
 def format_table(table) -> str:
-    """The metrics table as GitHub markdown (pandas ``to_markdown``, via tabulate).
+    """Format the metrics table as GitHub markdown (pandas ``to_markdown``, via tabulate).
 
     Seconds get two significant digits, metrics four decimals; missing values a dash.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        :func:`skvae.metrics.compare`'s table (columns ending in ``_s`` are seconds).
+
+    Returns
+    -------
+    markdown : str
+        The table, with the column titles of :data:`COLUMN_TITLES`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from skvae.report import format_table
+    >>> table = pd.DataFrame({"method": ["PCA", "t-SNE"], "n_components": [2, 2],
+    ...                       "fit_s": [0.0123, 1.5], "test_mse": [0.05123456, np.nan]})
+    >>> print(format_table(table))
+    | method   |   dims |   fit s |   test MSE |
+    |:---------|-------:|--------:|-----------:|
+    | PCA      |      2 |   0.012 |     0.0512 |
+    | t-SNE    |      2 |   1.5   |     -      |
     """
     formats = [".2g" if column.endswith("_s") else ".4f" for column in table.columns]
     shown = table.astype(object).where(table.notna(), None).rename(columns=COLUMN_TITLES)
@@ -66,6 +91,26 @@ def write_report(out_dir, data, table, fitted, settings) -> list[str]:
         The fitted models by name: ``PCA``, ``t-SNE``, ``AE`` and ``VAE``.
     settings : dict
         The command's options, written into the report.
+
+    Returns
+    -------
+    written : list of str
+        The names of the files written in ``out_dir``: ``report.md``, ``metrics.csv``,
+        then the figures.
+
+    Examples
+    --------
+    >>> import os
+    >>> import tempfile
+    >>> from skvae.cli import load_comparison, run_compare
+    >>> from skvae.report import write_report
+    >>> data = load_comparison("digits", max_rows=60)
+    >>> table, fitted = run_compare(data, epochs=2, verbose=0)
+    >>> with tempfile.TemporaryDirectory() as out:
+    ...     written = write_report(out, data, table, fitted, {"dataset": "digits"})
+    ...     on_disk = sorted(os.listdir(out))
+    >>> written[:3], len(written), sorted(written) == on_disk
+    (['report.md', 'metrics.csv', 'embeddings.png'], 8, True)
     """
     plt = plotting._pyplot()
     plt.switch_backend("Agg")

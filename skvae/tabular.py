@@ -30,16 +30,60 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
+__all__ = ["TableLayout", "has_categorical_columns", "is_categorical"]
+
 
 def is_categorical(series: pd.Series) -> bool:
-    """Whether a column gets a softmax head: object, category, string or bool dtype."""
+    """Tell whether a column gets a softmax head: object, category, string or bool dtype.
+
+    Parameters
+    ----------
+    series : pandas.Series
+        One column of a DataFrame.
+
+    Returns
+    -------
+    categorical : bool
+        True for an object, category, string or bool column; False for numbers.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skvae.tabular import is_categorical
+    >>> is_categorical(pd.Series(["flat", "house"])), is_categorical(pd.Series([1.5, 2.0]))
+    (True, False)
+    >>> is_categorical(pd.Series([True, False]))
+    True
+    """
     dtype = series.dtype
     return (isinstance(dtype, pd.CategoricalDtype) or ptypes.is_bool_dtype(dtype)
             or ptypes.is_object_dtype(dtype) or ptypes.is_string_dtype(dtype))
 
 
 def has_categorical_columns(X) -> bool:
-    """True for a DataFrame holding at least one categorical column."""
+    """Tell whether ``X`` is a DataFrame holding at least one categorical column.
+
+    Parameters
+    ----------
+    X : object
+        Any input; only a :class:`pandas.DataFrame` can have categorical columns.
+
+    Returns
+    -------
+    has_categorical : bool
+        True when :func:`is_categorical` holds for one of the columns of a DataFrame.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from skvae.tabular import has_categorical_columns
+    >>> has_categorical_columns(pd.DataFrame({"size": [50.0], "kind": ["flat"]}))
+    True
+    >>> has_categorical_columns(pd.DataFrame({"size": [50.0]})), has_categorical_columns(
+    ...     np.zeros((2, 2)))
+    (False, False)
+    """
     return isinstance(X, pd.DataFrame) and any(is_categorical(X[c]) for c in X.columns)
 
 
@@ -53,6 +97,7 @@ class TableLayout:
     Examples
     --------
     >>> import pandas as pd
+    >>> from skvae.tabular import TableLayout
     >>> df = pd.DataFrame({"size": [50.0, 70.0, 90.0], "kind": ["flat", "house", "flat"]})
     >>> layout = TableLayout().fit(df)
     >>> layout.transform(df).round(3)
@@ -67,7 +112,31 @@ class TableLayout:
     """
 
     def fit(self, df: pd.DataFrame) -> TableLayout:
-        """Learn the columns, numeric means and scales, and the categories of ``df``."""
+        """Learn the columns, numeric means and scales, and the categories of ``df``.
+
+        Parameters
+        ----------
+        df : pandas.DataFrame
+            The training table; no column may be entirely missing.
+
+        Returns
+        -------
+        self : TableLayout
+            The fitted layout.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import pandas as pd
+        >>> from skvae.tabular import TableLayout
+        >>> df = pd.DataFrame({"size": [50.0, 70.0, np.nan], "kind": ["flat", "house", None],
+        ...                    "rooms": [2, 3, 4]})
+        >>> layout = TableLayout().fit(df)
+        >>> layout.numeric_, layout.categorical_, layout.groups_
+        (['size', 'rooms'], ['kind'], [[2, 3, 4]])
+        >>> layout.categories_["kind"].tolist()  # missing is a category of its own
+        ['flat', 'house', nan]
+        """
         self.columns_ = list(df.columns)
         self.dtypes_ = df.dtypes.copy()
         self.numeric_ = [c for c in df.columns if not is_categorical(df[c])]
@@ -90,7 +159,29 @@ class TableLayout:
         return self
 
     def transform(self, df: pd.DataFrame) -> np.ndarray:
-        """Encode ``df`` (the training columns, any order, extra columns ignored)."""
+        """Encode ``df`` (the training columns, any order, extra columns ignored).
+
+        Parameters
+        ----------
+        df : pandas.DataFrame
+            Rows with every training column.
+
+        Returns
+        -------
+        features : ndarray of shape (n_samples, ``n_features_``)
+            Standardised numeric columns (a missing value becomes 0, the mean), then a
+            one-hot block per categorical column, in float32.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from skvae.tabular import TableLayout
+        >>> df = pd.DataFrame({"size": [50.0, 70.0, 90.0], "kind": ["flat", "house", "flat"]})
+        >>> layout = TableLayout().fit(df)
+        >>> layout.transform(pd.DataFrame({"kind": ["house", "castle"], "size": [70.0, None]}))
+        array([[0., 0., 1.],
+               [0., 0., 0.]], dtype=float32)
+        """
         missing = [c for c in self.columns_ if c not in df.columns]
         if missing:
             raise ValueError(
@@ -106,7 +197,29 @@ class TableLayout:
         return np.hstack([numbers, *blocks]).astype(np.float32)
 
     def inverse_transform(self, features: np.ndarray) -> pd.DataFrame:
-        """Decode feature rows (decoder means: values and probabilities) to a DataFrame."""
+        """Decode feature rows (decoder means: values and probabilities) to a DataFrame.
+
+        Parameters
+        ----------
+        features : array-like of shape (n_samples, ``n_features_``)
+            Rows in the layout of :meth:`transform`; each one-hot block may hold
+            probabilities (the most probable category is taken).
+
+        Returns
+        -------
+        df : pandas.DataFrame
+            The training columns, in their order and with their dtypes.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from skvae.tabular import TableLayout
+        >>> df = pd.DataFrame({"size": [50.0, 70.0, 90.0], "kind": ["flat", "house", "flat"]})
+        >>> layout = TableLayout().fit(df)
+        >>> back = layout.inverse_transform([[1.0, 0.2, 0.8], [-1.0, 0.9, 0.1]])
+        >>> back["size"].round(3).tolist(), back["kind"].tolist()
+        ([86.33, 53.67], ['house', 'flat'])
+        """
         features = np.asarray(features, dtype=np.float64)
         out = {}
         numbers = features[:, :len(self.numeric_)] * self.scale_ + self.mean_

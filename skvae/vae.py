@@ -81,9 +81,45 @@ class VAETransformer(BaseAutoencoder):
         "sigma-VAE"): the batch mean squared error during training, then
         ``noise_variance_``. This keeps the reconstruction/KL balance independent of
         the data's scale; see :mod:`skvae.losses`.
-    dropout, architecture, image_shape, conv_channels, kernel_size, noise, noise_level, \
-categorical_groups, batch_size, max_epochs, lr, optimizer, weight_decay, validation_fraction, \
-n_iter_no_change, device, random_state, verbose, warm_start, callbacks
+    dropout : float, default=0.0
+        As in :class:`AutoencoderTransformer`.
+    architecture : {"dense", "conv"}, default="dense"
+        As in :class:`AutoencoderTransformer`.
+    image_shape : tuple of int or None, default=None
+        As in :class:`AutoencoderTransformer`.
+    conv_channels : tuple of int, default=(32, 64)
+        As in :class:`AutoencoderTransformer`.
+    kernel_size : int, default=3
+        As in :class:`AutoencoderTransformer`.
+    noise : {"gaussian", "mask", "salt_pepper"} or None, default=None
+        As in :class:`AutoencoderTransformer`.
+    noise_level : float, default=0.1
+        As in :class:`AutoencoderTransformer`.
+    categorical_groups : list of lists or None, default=None
+        As in :class:`AutoencoderTransformer`.
+    batch_size : int, default=128
+        As in :class:`AutoencoderTransformer`.
+    max_epochs : int, default=100
+        As in :class:`AutoencoderTransformer`.
+    lr : float, default=1e-3
+        As in :class:`AutoencoderTransformer`.
+    optimizer : {"adam", "adamw", "sgd", "rmsprop"} or torch optimizer class, default="adam"
+        As in :class:`AutoencoderTransformer`.
+    weight_decay : float, default=0.0
+        As in :class:`AutoencoderTransformer`.
+    validation_fraction : float in (0, 1) or None, default=None
+        As in :class:`AutoencoderTransformer`.
+    n_iter_no_change : int or None, default=None
+        As in :class:`AutoencoderTransformer`.
+    device : str or torch.device, default="auto"
+        As in :class:`AutoencoderTransformer`.
+    random_state : int, RandomState instance or None, default=None
+        As in :class:`AutoencoderTransformer`.
+    verbose : int, default=0
+        As in :class:`AutoencoderTransformer`.
+    warm_start : bool, default=False
+        As in :class:`AutoencoderTransformer`.
+    callbacks : list of skorch callbacks or None, default=None
         As in :class:`AutoencoderTransformer`.
 
     Attributes
@@ -106,7 +142,7 @@ n_iter_no_change, device, random_state, verbose, warm_start, callbacks
         spaced rows, 4 of the fixed posterior draws ``score_samples`` uses).
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Column names seen during fit, when ``X`` was a DataFrame with string columns.
 
     See Also
@@ -277,8 +313,22 @@ n_iter_no_change, device, random_state, verbose, warm_start, callbacks
 
         Returns
         -------
-        X_new : ndarray of shape (n_samples, n_features_in_)
-            Decoder means (probabilities with ``reconstruction_loss="bce"``).
+        X_new : ndarray of shape (n_samples, ``n_features_in_``) or DataFrame
+            Decoder means (probabilities with ``reconstruction_loss="bce"``; a DataFrame
+            like the training one when fitted on a DataFrame with categorical columns).
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_digits
+        >>> from skvae import VAETransformer
+        >>> X = load_digits().data[:100] / 16
+        >>> vae = VAETransformer(hidden_layer_sizes=(16,), reconstruction_loss="bce",
+        ...                      max_epochs=2, random_state=0).fit(X)
+        >>> X_new = vae.sample(5, random_state=0)
+        >>> X_new.shape
+        (5, 64)
+        >>> bool(X_new.min() >= 0 and X_new.max() <= 1)  # pixel probabilities
+        True
         """
         check_is_fitted(self)
         check_scalar(n_samples, "n_samples", Integral, min_val=1)
