@@ -37,7 +37,9 @@ def site(tmp_path_factory):
     shutil.copytree(DOCS, source, ignore=shutil.ignore_patterns(
         "_build", "generated", "auto_examples", "sg_execution_times.rst"))
     out = tmp_path_factory.mktemp("html")
-    env = {**os.environ, "SKVAE_DOCS_QUICK": "1", "MPLBACKEND": "Agg"}
+    # absolute: sphinx-gallery runs each example from its own folder
+    env = {**os.environ, "SKVAE_DOCS_QUICK": "1", "MPLBACKEND": "Agg",
+           "SKVAE_DATA_HOME": str(DATA.resolve())}
     done = subprocess.run(
         [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html",
          str(source), str(out)],
