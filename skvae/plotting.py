@@ -143,7 +143,8 @@ def _show_mosaic(ax, mosaic, cmap="gray", value_range=None):
     low, high = value_range or (np.nanmin(mosaic), np.nanmax(mosaic))
     if mosaic.ndim == 3:  # colour images: imshow wants values in [0, 1]
         mosaic, low, high = np.clip((mosaic - low) / (high - low or 1.0), 0, 1), None, None
-    ax.imshow(mosaic, cmap=cmap, interpolation="nearest", vmin=low, vmax=high)
+    # "antialiased": nearest when enlarging, smoothing when shrinking (no aliasing)
+    ax.imshow(mosaic, cmap=cmap, interpolation="antialiased", vmin=low, vmax=high)
     ax.set_xticks([])
     ax.set_yticks([])
 
