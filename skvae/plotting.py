@@ -157,14 +157,14 @@ def _label_rows(ax, names, tile_height):
 # ---------------------------------------------------------------------- latent scatter
 def _codes(Z, X):
     """Codes from an array, or from a fitted transformer and ``X``."""
-    if hasattr(Z, "transform") or hasattr(Z, "embedding_"):
-        if hasattr(Z, "transform"):
-            if X is None:
-                raise ValueError(
-                    f"Pass X to encode with the fitted {type(Z).__name__}, or pass the "
-                    "codes themselves (an array)."
-                )
-            return np.asarray(Z.transform(X), dtype=np.float64)
+    if hasattr(Z, "transform"):
+        if X is None:
+            raise ValueError(
+                f"Pass X to encode with the fitted {type(Z).__name__}, or pass the "
+                "codes themselves (an array)."
+            )
+        return np.asarray(Z.transform(X), dtype=np.float64)
+    if hasattr(Z, "embedding_"):  # a fitted TSNE: no transform, only its embedding
         return np.asarray(Z.embedding_, dtype=np.float64)
     Z = np.asarray(Z, dtype=np.float64)
     if Z.ndim != 2 or Z.shape[1] < 2:
@@ -555,11 +555,10 @@ def plot_samples(estimator, n=64, *, image_shape="auto", column=None, X=None, nc
         _show_mosaic(ax, image_mosaic(generated, shape, ncols or math.ceil(math.sqrt(n))), cmap)
         return ax
     values = _column_values(estimator, generated, column)
-    bins = np.histogram_bin_edges(values if X is None else np.concatenate(
-        [values, _column_values(estimator, X, column)]), bins=30)
-    if X is not None:
-        ax.hist(_column_values(estimator, X, column), bins=bins, density=True, alpha=0.5,
-                label="data")
+    data = None if X is None else _column_values(estimator, X, column)
+    bins = np.histogram_bin_edges(values if data is None else np.r_[values, data], bins=30)
+    if data is not None:
+        ax.hist(data, bins=bins, density=True, alpha=0.5, label="data")
     ax.hist(values, bins=bins, density=True, alpha=0.5, label="samples")
     ax.set_xlabel(str(column))
     ax.set_ylabel("density")
