@@ -4,8 +4,8 @@
 scikit-learn transformers whose models are PyTorch modules trained through skorch.
 """
 
-from ._net import TrainingDivergedError
 from .autoencoder import AutoencoderTransformer
+from .exceptions import TrainingDivergedError
 from .vae import VAETransformer
 
 __version__ = "0.1.0"

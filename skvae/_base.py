@@ -1,16 +1,17 @@
-"""Shared machinery of skvae's estimators.
+"""The shared scikit-learn side of skvae's estimators.
 
 :class:`BaseAutoencoder` is a plain scikit-learn estimator that *owns* a private
-skorch net (``net_``): it declares and validates the parameters, validates the
-data, builds the net, runs skorch's training, and implements the batched
-post-fit methods. Subclasses say which module and criterion to build and how to
-encode, decode and score rows.
+skorch net (``net_``). It reads top to bottom as the life of a model: declare the
+parameters, validate the data (:mod:`skvae._validation`), build the net
+(:func:`skvae._net.build_net`), train it through skorch, and infer in batches
+(:mod:`skvae._data`). Subclasses say which module and criterion to build and how
+to encode, score and sample rows.
 """
 
 from __future__ import annotations
 
 import copy
-import warnings
+from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
 
 import numpy as np
@@ -21,58 +22,25 @@ from sklearn.base import (
     TransformerMixin,
     _fit_context,
 )
-from sklearn.utils import check_array, check_random_state
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
-from skorch.callbacks import EarlyStopping
+from sklearn.utils.validation import check_is_fitted
 
-from ._data import HoldoutSplit, TensorDataset, map_batches, training_tensor
-from ._net import AutoencoderNet
-from .callbacks import EpochProgress
-from .losses import RECONSTRUCTION_LOSSES, decoder_mean, feature_layout
-from .modules import ACTIVATIONS, ARCHITECTURES, NOISES
-from .tabular import TableLayout, has_categorical_columns
-
-OPTIMIZERS = {
-    "adam": torch.optim.Adam,
-    "adamw": torch.optim.AdamW,
-    "sgd": torch.optim.SGD,
-    "rmsprop": torch.optim.RMSprop,
-}
-
-_FLOAT_DTYPES = (np.float64, np.float32)
+from . import _validation
+from ._data import RowDataset, map_batches, training_tensor
+from ._net import OPTIMIZERS, build_net, resolve_device
+from .layers import ACTIVATIONS, ARCHITECTURES, NOISES
+from .losses import RECONSTRUCTION_LOSSES, decoder_mean
 
 
-def resolve_device(device) -> torch.device:
-    """Turn the ``device`` parameter into a usable :class:`torch.device`.
-
-    ``"auto"`` is CUDA when available, else the CPU. A CUDA device that is not
-    there is an error rather than a silent fall-back.
-    """
-    if isinstance(device, str) and device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        resolved = torch.device(device)
-    except RuntimeError as exc:
-        raise ValueError(
-            f"device={device!r} is not a device torch knows ({exc}). "
-            "Use 'auto', 'cpu', 'cuda' or 'cuda:N'."
-        ) from None
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(
-            f"device={device!r} was requested but CUDA is not available on this machine "
-            "(torch.cuda.is_available() is False). Use device='auto' to train on the GPU "
-            "when there is one and on the CPU otherwise, or device='cpu'."
-        )
-    return resolved
-
-
-class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator,
+                      metaclass=ABCMeta):
     """Base class of :class:`AutoencoderTransformer` and :class:`VAETransformer`.
 
     Not meant to be used directly; see the subclasses for the parameters.
     """
 
+    # ------------------------------------------------------------------ declare
     _parameter_constraints: dict = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
@@ -85,7 +53,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         "kernel_size": [Interval(Integral, 1, None, closed="left")],
         "noise": [StrOptions(set(NOISES)), None],
         "noise_level": [Interval(Real, 0, None, closed="left")],
-        "categorical_groups": [list, None],
+        "categorical_groups": [list, tuple, None],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
@@ -100,34 +68,13 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         "callbacks": [list, None],
     }
 
-    def __init__(
-        self,
-        n_components=2,
-        *,
-        hidden_layer_sizes=(256, 128),
-        activation="relu",
-        reconstruction_loss="mse",
-        dropout=0.0,
-        architecture="dense",
-        image_shape=None,
-        conv_channels=(32, 64),
-        kernel_size=3,
-        noise=None,
-        noise_level=0.1,
-        categorical_groups=None,
-        batch_size=128,
-        max_epochs=100,
-        lr=1e-3,
-        optimizer="adam",
-        weight_decay=0.0,
-        validation_fraction=None,
-        n_iter_no_change=None,
-        device="auto",
-        random_state=None,
-        verbose=0,
-        warm_start=False,
-        callbacks=None,
-    ):
+    def __init__(self, n_components=2, *, hidden_layer_sizes=(256, 128), activation="relu",
+                 reconstruction_loss="mse", dropout=0.0, architecture="dense",
+                 image_shape=None, conv_channels=(32, 64), kernel_size=3, noise=None,
+                 noise_level=0.1, categorical_groups=None, batch_size=128, max_epochs=100,
+                 lr=1e-3, optimizer="adam", weight_decay=0.0, validation_fraction=None,
+                 n_iter_no_change=None, device="auto", random_state=None, verbose=0,
+                 warm_start=False, callbacks=None):
         self.n_components = n_components
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -153,30 +100,38 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         self.warm_start = warm_start
         self.callbacks = callbacks
 
-    # ------------------------------------------------------------------ subclass hooks
-    def _module_class(self):
-        raise NotImplementedError
+    # ------------------------------------------------------------------ model hooks
+    @abstractmethod
+    def _module_class(self) -> type:
+        """The torch module class (built by skorch with the architecture parameters)."""
 
-    def _criterion(self):
-        raise NotImplementedError
+    @abstractmethod
+    def _criterion(self) -> torch.nn.Module:
+        """The training criterion (its ``terms`` are recorded per epoch)."""
+
+    @abstractmethod
+    def _encode(self, module, x: torch.Tensor) -> torch.Tensor:
+        """The codes ``transform`` returns for a batch of rows."""
+
+    @abstractmethod
+    def _score_rows(self, module, x: torch.Tensor) -> torch.Tensor:
+        """The per-row scores ``score_samples`` returns for a batch of rows."""
+
+    @abstractmethod
+    def sample(self, n_samples=1, random_state=None):
+        """Generate ``n_samples`` new rows (see the subclasses)."""
 
     def _model_callbacks(self) -> list:
-        """Callbacks the model itself needs (e.g. KL warm-up)."""
+        """Callbacks the model itself needs (e.g. the VAE's KL warm-up)."""
         return []
 
-    def _encode(self, x: torch.Tensor) -> torch.Tensor:
-        raise NotImplementedError
-
-    def _score_rows(self, x: torch.Tensor) -> torch.Tensor:
-        raise NotImplementedError
-
-    def _warn_params(self) -> None:
-        """Warn about parameter combinations that are valid but likely unintended."""
+    def _check_params(self) -> None:
+        """Check (or warn about) parameter combinations the constraints cannot express."""
 
     def _after_fit(self, X, seed: int) -> None:
-        """Extra fitted state (e.g. the AE's latent density); default none."""
+        """Fitted state derived from the trained model (e.g. the AE's code density)."""
 
-    # ------------------------------------------------------------------ fit
+    # ------------------------------------------------------------------ validate, build, train
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Train the network on ``X``.
@@ -216,219 +171,51 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
     def _fit(self, X):
         warm = self.warm_start and hasattr(self, "net_")
-        X = self._fit_data(X, reset=not warm)
-        self._check_range(X)
-        architecture = self._architecture(X.shape[1])
-        self._warn_params()
+        if warm:  # the layout and groups of the first fit
+            X = _validation.validate_rows(self, X)
+        else:
+            X, self.layout_, self.groups_ = _validation.validate_training_rows(self, X)
+        _validation.check_unit_range(X, self.reconstruction_loss, self.groups_)
+        module_params = _validation.module_params(self, X.shape[1])
+        self._check_params()
         device = resolve_device(self.device)
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
-        valid_index = self._draw_validation_rows(len(X), rng)
+        valid_index = _validation.validation_rows(self.validation_fraction, len(X), rng)
+        if warm:
+            net = copy.deepcopy(self.net_)
+        else:
+            net = build_net(self, module_params=module_params, n_features=X.shape[1],
+                            device=device, valid_index=valid_index)
+        self._train(net, X, device, seed, epochs=self.max_epochs if warm else None)
+        self._after_fit(X, seed)
+
+    def _train(self, net, X, device, seed, epochs=None):
+        """Run skorch's training on ``X`` under a forked torch RNG seeded with ``seed``.
+
+        ``epochs=None`` initialises and trains from scratch; a number continues.
+        """
+        dataset = RowDataset(training_tensor(X, device))
         cuda = [device.index or 0] if device.type == "cuda" else []
-        dataset = TensorDataset(training_tensor(X, device))
         with torch.random.fork_rng(devices=cuda):
             torch.manual_seed(seed)
-            if warm:
-                net = copy.deepcopy(self.net_)
-                net.partial_fit(dataset, epochs=self.max_epochs)
-            else:
-                net = self._build_net(X.shape[1], architecture, device, valid_index)
+            if epochs is None:
                 net.fit(dataset)
+            else:
+                net.partial_fit(dataset, epochs=epochs)
         net.module_.eval()
         self.net_ = net
         self.history_ = net.history
         self.n_iter_ = len(net.history)
-        self._after_fit(X, seed)
 
-    def _fit_data(self, X, reset):
-        """Validate the training data; a DataFrame with categorical columns gets a layout.
-
-        Sets ``layout_`` (a :class:`skvae.tabular.TableLayout` or None) and ``groups_``
-        (the one-hot blocks with softmax heads) and returns a float array.
-        """
-        if not reset:  # warm start: the layout and groups of the first fit
-            return self._data(X)
-        if has_categorical_columns(X):
-            if self.categorical_groups is not None:
-                raise ValueError(
-                    "categorical_groups is for numeric arrays holding one-hot blocks, but X "
-                    "is a DataFrame with categorical columns, which get softmax heads "
-                    "anyway. Drop categorical_groups, or one-hot encode X yourself."
-                )
-            validate_data(self, X, skip_check_array=True, reset=True)
-            self.layout_ = TableLayout().fit(X)
-            self.groups_ = tuple(map(tuple, self.layout_.groups_))
-            return self.layout_.transform(X)
-        X = self._validate_X(X, reset=True)
-        self.layout_ = None
-        self.groups_ = self._declared_groups(X)
-        return X
-
-    def _data(self, X):
-        """Validate post-fit input: a DataFrame through the fitted layout, else an array."""
-        if getattr(self, "layout_", None) is None:
-            return self._validate_X(X)
-        if not hasattr(X, "columns"):
-            raise TypeError(
-                f"{type(self).__name__} was fitted on a DataFrame with categorical columns; "
-                f"got {type(X).__name__}. Pass a DataFrame with the training columns "
-                f"{list(self.feature_names_in_)}."
-            )
-        return self.layout_.transform(X)
-
-    def _declared_groups(self, X) -> tuple:
-        """``categorical_groups`` as tuples of column indices, checked against ``X``."""
-        if self.categorical_groups is None:
-            return ()
-        names = list(getattr(self, "feature_names_in_", []))
-        groups, seen = [], set()
-        for group in self.categorical_groups:
-            index = tuple(names.index(c) if isinstance(c, str) and c in names else c
-                          for c in group)
-            if (len(index) < 2 or not all(isinstance(i, Integral) and 0 <= i < X.shape[1]
-                                          for i in index) or seen & set(index)):
-                raise ValueError(
-                    f"categorical_groups entry {list(group)!r} is not a one-hot block of X: "
-                    f"give each block as two or more column indices (0..{X.shape[1] - 1}) or "
-                    "names of X, each column in at most one block."
-                )
-            block = X[:, list(index)]
-            if not (np.isin(block, (0, 1)).all() and (block.sum(axis=1) <= 1).all()):
-                raise ValueError(
-                    f"categorical_groups entry {list(group)!r} is not one-hot: its columns "
-                    "must hold 0/1 with at most one 1 per row (all zeros for a missing "
-                    "value). Pass the output of OneHotEncoder or pd.get_dummies."
-                )
-            seen |= set(index)
-            groups.append(tuple(int(i) for i in index))
-        return tuple(groups)
-
-    def _validate_X(self, X, reset=False):
-        """``validate_data`` for numeric rows, with a clear error for non-numeric input."""
-        try:
-            return validate_data(self, X, dtype=_FLOAT_DTYPES, reset=reset)
-        except ValueError as exc:
-            if "could not convert" not in str(exc):
-                raise
-            where = ""
-            if hasattr(X, "select_dtypes"):
-                where = f" in columns {list(X.select_dtypes(exclude='number').columns)}"
-            raise TypeError(
-                f"{type(self).__name__} needs numeric data, but X holds non-numeric values"
-                f"{where} ({exc}). Encode categorical columns first, e.g. with OneHotEncoder "
-                "inside a ColumnTransformer, or pass a pandas DataFrame: its categorical "
-                "columns then get softmax heads."
-            ) from None
-
-    def _draw_validation_rows(self, n_samples, rng):
-        if self.validation_fraction is None:
-            return None
-        n_valid = round(self.validation_fraction * n_samples)
-        if not 1 <= n_valid < n_samples:
-            raise ValueError(
-                f"validation_fraction={self.validation_fraction} leaves {n_valid} of "
-                f"{n_samples} rows for validation; at least one row must go to each side. "
-                "Use a larger fraction, more data, or validation_fraction=None."
-            )
-        return rng.permutation(n_samples)[:n_valid]
-
-    def _build_net(self, n_features, architecture, device, valid_index):
-        optimizer = OPTIMIZERS.get(self.optimizer, self.optimizer)
-        callbacks = self._model_callbacks() + copy.deepcopy(self.callbacks or [])
-        if self.verbose == 1:
-            callbacks.append(EpochProgress(desc=type(self).__name__))
-        if self.n_iter_no_change is not None:
-            monitor = "train_loss" if valid_index is None else "valid_loss"
-            callbacks.append(
-                EarlyStopping(monitor=monitor, patience=self.n_iter_no_change, load_best=True)
-            )
-        return AutoencoderNet(
-            module=self._module_class(),
-            module__n_features=n_features,
-            module__n_components=self.n_components,
-            **{f"module__{key}": value for key, value in architecture.items()},
-            criterion=self._criterion(),
-            optimizer=optimizer,
-            optimizer__weight_decay=self.weight_decay,
-            lr=self.lr,
-            max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
-            train_split=None if valid_index is None else HoldoutSplit(valid_index),
-            callbacks=callbacks,
-            device=device,
-            # skorch prints its epoch table when its own verbose is set: only at verbose>=2
-            verbose=int(self.verbose >= 2),
-        )
-
-    def _architecture(self, n_features) -> dict:
-        """The module's keyword arguments, checked against each other and the data."""
-        return dict(
-            hidden_layer_sizes=_positive_ints(
-                self.hidden_layer_sizes, "hidden_layer_sizes",
-                "(256, 128), or () for a linear model",
-            ),
-            activation=self.activation,
-            dropout=self.dropout,
-            architecture=self.architecture,
-            image_shape=self._image_shape(n_features),
-            conv_channels=_positive_ints(self.conv_channels, "conv_channels", "(32, 64)"),
-            kernel_size=self.kernel_size,
-            noise=self.noise,
-            noise_level=self._noise_level(),
-        )
-
-    def _image_shape(self, n_features):
-        if self.image_shape is None:
-            if self.architecture == "conv":
-                raise ValueError(
-                    "architecture='conv' needs image_shape=(channels, height, width), e.g. "
-                    "image_shape=(1, 28, 28) for MNIST rows of 784 pixels; got image_shape=None."
-                )
-            return None
-        shape = _positive_ints(self.image_shape, "image_shape", "(1, 28, 28)")
-        shape = (1, *shape) if len(shape) == 2 else shape
-        if len(shape) != 3 or int(np.prod(shape)) != n_features:
-            raise ValueError(
-                f"image_shape={self.image_shape!r} does not describe rows of {n_features} "
-                "features: give (channels, height, width) (or (height, width) for one "
-                f"channel) whose product is {n_features}, in the order the pixels are "
-                "flattened (images.reshape(n, -1))."
-            )
-        return shape
-
-    def _noise_level(self):
-        if self.noise in ("mask", "salt_pepper") and self.noise_level > 1:
-            raise ValueError(
-                f"noise={self.noise!r} corrupts each value with probability noise_level, "
-                f"but noise_level={self.noise_level} is above 1. Use a value in [0, 1]."
-            )
-        return self.noise_level
-
-    def _check_range(self, X):
-        if self.reconstruction_loss != "bce" or X.size == 0:
-            return
-        if self.groups_:  # one-hot blocks have their own (softmax) likelihood
-            X = X[:, feature_layout(self.groups_, X.shape[1])[0]]
-            if X.size == 0:
-                return
-        low, high = float(X.min()), float(X.max())
-        if low < 0 or high > 1:
-            raise ValueError(
-                "reconstruction_loss='bce' needs every value in [0, 1], but X has values in "
-                f"[{low:.4g}, {high:.4g}]. Scale the data first (e.g. MinMaxScaler), or use "
-                "reconstruction_loss='mse'."
-            )
-
-    # ------------------------------------------------------------------ post-fit
+    # ------------------------------------------------------------------ infer
     @property
     def _device(self) -> torch.device:
         return torch.device(self.net_.device)
 
-    @property
-    def _module(self) -> torch.nn.Module:
-        module = self.net_.module_
-        module.eval()
-        return module
+    def _eval_module(self) -> torch.nn.Module:
+        """The trained module, switched to evaluation mode (no dropout, no input noise)."""
+        return self.net_.module_.eval()
 
     @property
     def _n_features_out(self):
@@ -464,8 +251,9 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         True
         """
         check_is_fitted(self)
-        X = self._data(X)
-        Z = map_batches(self._encode, X, self._device)
+        X = _validation.validate_rows(self, X)
+        module = self._eval_module()
+        Z = map_batches(lambda x: self._encode(module, x), X, self._device)
         return Z.astype(X.dtype, copy=False)
 
     def inverse_transform(self, X):
@@ -479,10 +267,11 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         Returns
         -------
         X_original : ndarray of shape (n_samples, ``n_features_in_``) or DataFrame
-            Decoder means: probabilities with ``reconstruction_loss="bce"`` and in each
-            ``categorical_groups`` block, values with ``"mse"``. When fitted on a
-            DataFrame with categorical columns: a DataFrame with the training columns
-            and dtypes (each category the most probable one).
+            Decoder means, in the codes' float dtype: probabilities with
+            ``reconstruction_loss="bce"`` and in each ``categorical_groups`` block,
+            values with ``"mse"``. When fitted on a DataFrame with categorical columns:
+            a DataFrame with the training columns and dtypes (each category the most
+            probable one).
 
         Examples
         --------
@@ -501,17 +290,15 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         (3, 64)
         """
         check_is_fitted(self)
-        Z = check_array(X, dtype=_FLOAT_DTYPES, input_name="X")
-        if Z.shape[1] != self.n_components:
-            raise ValueError(
-                f"X has {Z.shape[1]} columns, but {type(self).__name__} decodes codes of "
-                f"n_components={self.n_components} columns. Pass the output of transform()."
-            )
-        X_hat = map_batches(self._decode, Z, self._device)
-        return self._to_input_space(X_hat.astype(Z.dtype, copy=False))
+        return self._decode(_validation.validate_codes(self, X))
 
-    def _decode(self, z: torch.Tensor) -> torch.Tensor:
-        return decoder_mean(self._module.decode(z), self.reconstruction_loss, self.groups_)
+    def _decode(self, Z):
+        """The one decode path (``inverse_transform``, ``sample``): output in ``Z``'s dtype."""
+        module, kind, groups = self._eval_module(), self.reconstruction_loss, self.groups_
+        X_hat = map_batches(lambda z: decoder_mean(module.decode(z), kind, groups), Z,
+                            self._device)
+        X_hat = X_hat.astype(Z.dtype, copy=False)
+        return X_hat if self.layout_ is None else self.layout_.inverse_transform(X_hat)
 
     def score_samples(self, X):
         """Per-row score: higher means the model explains the row better.
@@ -548,9 +335,11 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         True
         """
         check_is_fitted(self)
-        X = self._data(X)
-        self._check_range(X)
-        return map_batches(self._score_rows, X, self._device).astype(np.float64)
+        X = _validation.validate_rows(self, X)
+        _validation.check_unit_range(X, self.reconstruction_loss, self.groups_)
+        module = self._eval_module()
+        return map_batches(lambda x: self._score_rows(module, x), X,
+                           self._device).astype(np.float64)
 
     def score(self, X, y=None):
         """Mean of :meth:`score_samples` over the rows of ``X`` (higher is better).
@@ -583,52 +372,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         """
         return float(np.mean(self.score_samples(X)))
 
-    def _decode_codes(self, Z):
-        X_hat = map_batches(self._decode, Z, self._device).astype(np.float64)
-        return self._to_input_space(X_hat)
-
-    def _to_input_space(self, X_hat):
-        """A DataFrame like the training one when fitted on one with categorical columns."""
-        if getattr(self, "layout_", None) is None:
-            return X_hat
-        return self.layout_.inverse_transform(X_hat)
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
-
-
-def _positive_ints(value, name, example) -> tuple:
-    """``value`` (an int or a sequence of ints) as a tuple of positive ints, or a clear error."""
-    sizes = (value,) if isinstance(value, Integral) else tuple(value)
-    if not all(isinstance(s, Integral) and s > 0 for s in sizes):
-        raise ValueError(f"{name} must hold positive integers, got {value!r}. Use e.g. {example}.")
-    return tuple(int(s) for s in sizes)
-
-
-def evenly_spaced_rows(X, max_rows: int):
-    """At most ``max_rows`` rows of ``X``, evenly spaced (deterministic, no RNG).
-
-    Used to fit small post-training summaries (the AE's code density, the VAE's
-    likelihood variance) at a bounded cost on large data.
-
-    >>> import numpy as np
-    >>> evenly_spaced_rows(np.arange(10)[:, None], 4).ravel()
-    array([0, 3, 6, 9])
-    """
-    if len(X) <= max_rows:
-        return X
-    return X[np.linspace(0, len(X) - 1, max_rows).round().astype(int)]
-
-
-def warn_long_warmup(kl_warmup, max_epochs):
-    """Warn when a KL warm-up never reaches the full weight within ``max_epochs``."""
-    if kl_warmup > max_epochs:
-        warnings.warn(
-            f"kl_warmup={kl_warmup} is longer than max_epochs={max_epochs}: the KL weight "
-            f"only reaches {max_epochs / kl_warmup:.2f} * beta. Lower kl_warmup or raise "
-            "max_epochs.",
-            UserWarning,
-            stacklevel=5,
-        )

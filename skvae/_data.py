@@ -5,7 +5,7 @@ calls and ``DataLoader`` collation. For the small models skvae trains, that host
 work costs more than the arithmetic, so instead:
 
 * the training array becomes **one tensor**, moved to the training device once per
-  fit (:class:`TensorDataset`);
+  fit (:class:`RowDataset`);
 * each training epoch draws one permutation (from torch's RNG, which the
   estimator seeds from ``random_state``) and yields **tensor slices** of it
   (:class:`BatchIterator`); evaluation batches are contiguous views;
@@ -63,11 +63,13 @@ def training_tensor(X, device: torch.device) -> torch.Tensor:
     return as_float_tensor(X, device)
 
 
-class TensorDataset(torch.utils.data.Dataset):
-    """All rows of an unsupervised data set as one tensor.
+class RowDataset(torch.utils.data.Dataset):
+    """All rows of an unsupervised data set as one tensor; each row is its own target.
 
-    ``__getitem__`` exists so that code expecting a ``Dataset`` still works;
-    training never calls it (see :class:`BatchIterator`).
+    Unlike :class:`torch.utils.data.TensorDataset`, item ``i`` is the pair
+    ``(X[i], X[i])``: an autoencoder reconstructs its input. ``__getitem__`` exists
+    so that code expecting a ``Dataset`` still works; training never calls it (see
+    :class:`BatchIterator`).
     """
 
     def __init__(self, X: torch.Tensor):
@@ -79,17 +81,17 @@ class TensorDataset(torch.utils.data.Dataset):
     def __getitem__(self, i):
         return self.X[i], self.X[i]
 
-    def subset(self, index) -> TensorDataset:
+    def subset(self, index) -> RowDataset:
         """Rows ``index`` as a new dataset (one gather on the device)."""
-        return TensorDataset(self.X[torch.as_tensor(index, device=self.X.device)])
+        return RowDataset(self.X[torch.as_tensor(index, device=self.X.device)])
 
 
 class BatchIterator:
-    """Iterate over ``(X_batch, X_batch)`` pairs of a :class:`TensorDataset`.
+    """Iterate over ``(X_batch, X_batch)`` pairs of a :class:`RowDataset`.
 
     Parameters
     ----------
-    dataset : TensorDataset
+    dataset : RowDataset
     batch_size : int
     shuffle : bool
         Draw a fresh permutation each time iteration starts (each epoch).
@@ -99,7 +101,7 @@ class BatchIterator:
         the data's device when the data is streamed from pinned host memory.
     """
 
-    def __init__(self, dataset: TensorDataset, batch_size: int, shuffle: bool, device=None):
+    def __init__(self, dataset: RowDataset, batch_size: int, shuffle: bool, device=None):
         self.X = dataset.X
         self.batch_size = batch_size
         self.shuffle = shuffle
@@ -128,7 +130,7 @@ class HoldoutSplit:
     def __init__(self, valid_index: np.ndarray):
         self.valid_index = np.asarray(valid_index)
 
-    def __call__(self, dataset: TensorDataset, y=None, **fit_params):
+    def __call__(self, dataset: RowDataset, y=None, **fit_params):
         mask = np.ones(len(dataset), dtype=bool)
         mask[self.valid_index] = False
         return dataset.subset(np.flatnonzero(mask)), dataset.subset(self.valid_index)
@@ -155,3 +157,18 @@ def map_batches(fn, X, device, batch_size: int = INFERENCE_BATCH_SIZE) -> np.nda
                 chunk = torch.cat([chunk, padding])
             outputs.append(fn(chunk)[:rows])
         return torch.cat(outputs).cpu().numpy()
+
+
+def evenly_spaced_rows(X, max_rows: int):
+    """At most ``max_rows`` rows of ``X``, evenly spaced (deterministic, no RNG).
+
+    Used to fit small post-training summaries (the AE's code density, the VAE's
+    likelihood variance) at a bounded cost on large data.
+
+    >>> import numpy as np
+    >>> evenly_spaced_rows(np.arange(10)[:, None], 4).ravel()
+    array([0, 3, 6, 9])
+    """
+    if len(X) <= max_rows:
+        return X
+    return X[np.linspace(0, len(X) - 1, max_rows).round().astype(int)]

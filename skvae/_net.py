@@ -1,96 +1,136 @@
-"""Private skorch ``NeuralNet`` subclass that trains skvae's modules.
+"""The private skorch net that trains skvae's modules, and its assembly from the estimators.
 
-Only skorch's small hooks are overridden (``get_iterator``, ``get_loss``,
-``run_single_epoch``); ``fit`` and ``fit_loop`` stay skorch's, so callbacks,
-history and checkpointing work as skorch users expect.
-
-* ``get_iterator`` returns :class:`skvae._data.BatchIterator` (tensor slices).
-* ``train_step_single`` skips skorch's per-step mode switch and batch conversion
-  (the mode is set once per epoch; batches already are tensors on the device).
-* ``get_loss`` reconstructs ``X`` (the target is the input itself) and adds the
-  per-row loss terms (reconstruction, KL) to on-device running sums.
-* ``run_single_epoch`` keeps per-batch losses on the device and reads them back
-  **once per epoch** (skorch's version calls ``.item()`` after every batch, a
-  host sync), then writes them to the batch history as skorch would, and
-  records the epoch means of the terms (``train_recon``, ``train_kl``, ...).
-  A non-finite epoch loss stops training with an error.
+:class:`AutoencoderNet` overrides only skorch's small hooks (``get_iterator``,
+``train_step_single``, ``get_loss``, ``run_single_epoch``, ``on_epoch_begin``);
+``fit``, ``partial_fit`` and ``fit_loop`` stay skorch's, so callbacks, history and
+checkpointing work as skorch users expect. :func:`build_net` turns the estimators'
+scikit-learn parameters into one: optimizer, device, callbacks, early stopping.
 """
 
 from __future__ import annotations
 
+import copy
 import math
 
 import torch
 from skorch import NeuralNet
+from skorch.callbacks import Callback, EarlyStopping
 
-from ._data import BatchIterator
+from ._data import BatchIterator, HoldoutSplit
+from .callbacks import EpochProgress
+from .exceptions import TrainingDivergedError
+from .losses import decoder_mean
 
+__all__ = ["OPTIMIZERS", "AutoencoderNet", "build_net", "resolve_device"]
 
-class TrainingDivergedError(ValueError):
-    """The training loss became NaN or infinite.
-
-    Raised by ``fit`` at the end of the epoch whose loss is not finite; the estimator
-    keeps the state it had before ``fit``. A subclass of :class:`ValueError`.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skvae import AutoencoderTransformer, TrainingDivergedError
-    >>> X = np.full((10, 4), 1e30)  # squared errors overflow float32
-    >>> try:
-    ...     AutoencoderTransformer(hidden_layer_sizes=(8,), max_epochs=2).fit(X)
-    ... except TrainingDivergedError as error:
-    ...     print(str(error).split(":")[0])
-    The train loss became inf in epoch 1
-    """
+OPTIMIZERS = {
+    "adam": torch.optim.Adam,
+    "adamw": torch.optim.AdamW,
+    "sgd": torch.optim.SGD,
+    "rmsprop": torch.optim.RMSprop,
+}
 
 
 class AutoencoderNet(NeuralNet):
-    """skorch net whose target is its input; see the module docstring."""
+    """A skorch ``NeuralNet`` whose target is its input, with skvae's fast data path.
+
+    The estimators build one at ``fit`` (their ``net_``); it is not meant to be
+    built by hand. Differences from a plain ``NeuralNet``:
+
+    * batches come from :class:`skvae._data.BatchIterator` (tensor slices of data
+      already on the device) as ``(X_batch, X_batch)``; the train mode is set once
+      per epoch, not per step; each step still goes through :meth:`infer`;
+    * the criterion reports per-row terms (``recon``, and ``kl`` for the VAE) whose
+      epoch means are recorded as ``train_recon``, ``train_kl``, ...;
+    * a non-finite epoch loss raises :class:`~skvae.TrainingDivergedError`;
+    * :meth:`predict_proba` (and so ``predict``) returns decoder means (probabilities
+      for ``"bce"``), so scikit-learn scorers such as ``"neg_mean_squared_error"``
+      in an ``EpochScoring`` callback measure the reconstruction.
+
+    What callbacks see. Per batch: ``on_batch_begin(net, batch, training)`` and
+    ``on_batch_end(net, batch, training, loss, y_pred)`` with ``batch == (X, X)``,
+    ``loss`` the batch's scalar loss tensor and ``y_pred`` the module's output tuple;
+    the history's batch row holds ``<prefix>_batch_size`` and ``<prefix>_loss``
+    (``prefix`` is ``train`` or ``valid``). skorch reads each batch loss back to the
+    host right away (``.item()``, a device sync per batch); this net does so only
+    when a callback has an ``on_batch_end`` hook (e.g. skorch's ``ProgressBar``),
+    and otherwise keeps the losses on the device and fills the batch rows in one
+    transfer at the end of the epoch. Per epoch, by ``on_epoch_end``: ``train_loss``
+    (and ``valid_loss``), ``train_recon`` / ``train_kl`` (and ``valid_*``),
+    ``<prefix>_batch_count``, ``dur``, and ``kl_weight`` for the VAE.
+
+    Parameters are those of :class:`skorch.NeuralNet`.
+    """
+
+    def initialize(self):
+        """Initialise as skorch does, plus the per-epoch sums of the loss terms."""
+        super().initialize()
+        self._term_sums = {}
+        return self
+
+    def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        """Start a history row (skorch) and empty the running sums of the loss terms."""
+        super().on_epoch_begin(net, dataset_train=dataset_train,
+                               dataset_valid=dataset_valid, **kwargs)
+        self._term_sums = {}
 
     def get_iterator(self, dataset, training=False):
+        """Tensor-slice batches of ``dataset`` (shuffled when training)."""
         return BatchIterator(dataset, self.batch_size, shuffle=training, device=self.device)
 
     def train_step_single(self, batch, **fit_params):
-        # skorch's version also re-sets train mode and converts the batch on every
-        # step; here the mode is set once per epoch and batches are device tensors
-        Xi = batch[0]
-        y_pred = self.module_(Xi, **fit_params)
-        loss = self.get_loss(y_pred, Xi, X=Xi, training=True)
+        """One training step; skorch's, minus the per-step mode switch and conversion."""
+        Xi, yi = batch
+        y_pred = self.infer(Xi, **fit_params)
+        loss = self.get_loss(y_pred, yi, X=Xi, training=True)
         loss.backward()
         return {"loss": loss, "y_pred": y_pred}
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        terms = self.criterion_.terms(y_pred, X)
+        """The criterion's batch loss; adds its per-row terms to on-device running sums."""
+        terms = self.criterion_.terms(y_pred, y_true)
+        sums = self._term_sums.setdefault("train" if training else "valid", {})
         for key, values in terms.items():
-            total = values.detach().sum()
-            self._term_sums[key] = self._term_sums.get(key, 0) + total
+            sums[key] = sums.get(key, 0) + values.detach().sum()
         return self.criterion_.combine(terms, training=training)
 
+    def predict_proba(self, X):
+        """Decoder means of ``X``'s reconstructions (probabilities for ``"bce"``)."""
+        outputs = [decoder_mean(y_pred[0], self.criterion_.kind, self.criterion_.groups)
+                   for y_pred in self.forward_iter(X, training=False)]
+        return torch.cat(outputs).detach().cpu().numpy()
+
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        """Run one train or validation pass; read its losses back once (see the class doc)."""
         if iterator is None:
             return
-        self._term_sums = {}
         self._set_training(training)
+        read_each_batch = self._has_batch_listeners()
         losses, sizes = [], []
         for batch in iterator:
             self.notify("on_batch_begin", batch=batch, training=training)
             step = step_fn(batch, **fit_params)
             losses.append(step["loss"].detach())
             sizes.append(len(batch[0]))
+            self.history.record_batch(prefix + "_batch_size", sizes[-1])
+            if read_each_batch:
+                self.history.record_batch(prefix + "_loss", losses[-1].item())
             self.notify("on_batch_end", batch=batch, training=training, **step)
         self._record_epoch(prefix, losses, sizes)
 
+    def _has_batch_listeners(self) -> bool:
+        return any(type(cb).on_batch_end is not Callback.on_batch_end
+                   for _, cb in self.callbacks_)
+
     def _record_epoch(self, prefix, losses, sizes):
-        keys = list(self._term_sums)
-        # the epoch's only device -> host transfer
-        values = torch.stack(losses + [self._term_sums[k] for k in keys]).tolist()
-        # no device tensors may outlive the epoch: a pickled net must load without CUDA
-        self._term_sums = {}
+        sums = self._term_sums.pop(prefix, {})
+        keys = list(sums)
+        # the epoch's only device -> host transfer (no device tensor outlives it, so a
+        # pickled net loads without CUDA)
+        values = torch.stack(losses + [sums[k] for k in keys]).tolist()
         batch_rows = self.history[-1]["batches"][-len(losses):]
-        for row, loss, size in zip(batch_rows, values, sizes, strict=False):
+        for row, loss in zip(batch_rows, values, strict=False):
             row[prefix + "_loss"] = loss
-            row[prefix + "_batch_size"] = size
         self.history.record(prefix + "_batch_count", len(losses))
         n_rows = sum(sizes)
         for key, total in zip(keys, values[len(losses):], strict=True):
@@ -102,3 +142,87 @@ class AutoencoderNet(NeuralNet):
                 "training diverged. Lower `lr`, scale the input features "
                 "(e.g. StandardScaler or MinMaxScaler), or lower `beta`."
             )
+
+
+def resolve_device(device) -> torch.device:
+    """Turn the ``device`` parameter into a usable :class:`torch.device`.
+
+    ``"auto"`` is CUDA when available, else the CPU. A CUDA device that is not
+    there is an error rather than a silent fall-back.
+    """
+    if isinstance(device, str) and device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        resolved = torch.device(device)
+    except RuntimeError as exc:
+        raise ValueError(
+            f"device={device!r} is not a device torch knows ({exc}). "
+            "Use 'auto', 'cpu', 'cuda' or 'cuda:N'."
+        ) from None
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(
+            f"device={device!r} was requested but CUDA is not available on this machine "
+            "(torch.cuda.is_available() is False). Use device='auto' to train on the GPU "
+            "when there is one and on the CPU otherwise, or device='cpu'."
+        )
+    return resolved
+
+
+def build_net(estimator, *, module_params, n_features, device, valid_index) -> AutoencoderNet:
+    """The skorch net of ``estimator`` (an unfitted, uninitialised :class:`AutoencoderNet`).
+
+    ``module_params`` are the module's checked keyword arguments; ``valid_index`` the
+    held-out rows (None: no validation split).
+    """
+    callbacks = training_callbacks(estimator, validation=valid_index is not None)
+    return AutoencoderNet(
+        module=estimator._module_class(),
+        module__n_features=n_features,
+        module__n_components=estimator.n_components,
+        **{f"module__{key}": value for key, value in module_params.items()},
+        criterion=estimator._criterion(),
+        optimizer=OPTIMIZERS.get(estimator.optimizer, estimator.optimizer),
+        optimizer__weight_decay=estimator.weight_decay,
+        lr=estimator.lr,
+        max_epochs=estimator.max_epochs,
+        batch_size=estimator.batch_size,
+        train_split=None if valid_index is None else HoldoutSplit(valid_index),
+        callbacks=callbacks,
+        device=device,
+        # skorch prints its epoch table when its own verbose is set: only at verbose>=2
+        verbose=int(estimator.verbose >= 2),
+    )
+
+
+def training_callbacks(estimator, validation: bool) -> list:
+    """The model's own callbacks, copies of the user's (checked), progress and early stopping."""
+    user = copy.deepcopy(estimator.callbacks or [])
+    for position, callback in enumerate(user):
+        _check_needs_validation(callback, position, validation)
+    callbacks = estimator._model_callbacks() + user
+    if estimator.verbose == 1:
+        callbacks.append(EpochProgress(desc=type(estimator).__name__))
+    if estimator.n_iter_no_change is not None:
+        monitor = "valid_loss" if validation else "train_loss"
+        callbacks.append(
+            EarlyStopping(monitor=monitor, patience=estimator.n_iter_no_change, load_best=True)
+        )
+    return callbacks
+
+
+def _check_needs_validation(callback, position, validation):
+    """A callback that reads validation scores cannot work without a validation split."""
+    if validation:
+        return
+    callback = callback[1] if isinstance(callback, tuple) else callback
+    monitor = getattr(callback, "monitor", None)
+    reads = f"{monitor!r}" if isinstance(monitor, str) and monitor.startswith("valid_") else None
+    if reads is None and getattr(callback, "on_train", True) is False:
+        reads = "the validation rows (on_train=False)"
+    if reads is not None:
+        raise ValueError(
+            f"callbacks[{position}] ({type(callback).__name__}) reads {reads}, but "
+            "nothing is held out for validation (validation_fraction=None). Set "
+            "validation_fraction (e.g. 0.1), or make the callback use the training "
+            "rows (e.g. monitor='train_loss', or on_train=True for EpochScoring)."
+        )

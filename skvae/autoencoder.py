@@ -9,8 +9,8 @@ from sklearn.mixture import GaussianMixture
 from sklearn.utils import check_random_state, check_scalar
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import BaseAutoencoder, evenly_spaced_rows
-from ._data import map_batches
+from ._base import BaseAutoencoder
+from ._data import evenly_spaced_rows, map_batches
 from .losses import ReconstructionLoss, reconstruction_error
 from .modules import Autoencoder
 
@@ -37,7 +37,7 @@ class AutoencoderTransformer(BaseAutoencoder):
         Dimension of the latent code.
     hidden_layer_sizes : tuple of int, default=(256, 128)
         Hidden widths of the encoder; the decoder mirrors them. ``()`` gives a linear
-        autoencoder (which spans PCA's subspace).
+        model (a linear autoencoder spans PCA's subspace).
     activation : {"relu", "leaky_relu", "elu", "gelu", "selu", "tanh", "logistic"}, default="relu"
         Hidden-layer activation.
     reconstruction_loss : {"mse", "bce"}, default="mse"
@@ -72,7 +72,7 @@ class AutoencoderTransformer(BaseAutoencoder):
     noise_level : float, default=0.1
         Standard deviation (``"gaussian"``) or probability (``"mask"``,
         ``"salt_pepper"``, at most 1) of the corruption; unused without ``noise``.
-    categorical_groups : list of lists or None, default=None
+    categorical_groups : list of lists or tuples, or None, default=None
         One-hot blocks of a numeric ``X`` (column indices, or names of a DataFrame's
         columns), e.g. from ``OneHotEncoder``: each block gets a softmax
         (cross-entropy) head and decodes to category probabilities. Not needed for a
@@ -101,9 +101,9 @@ class AutoencoderTransformer(BaseAutoencoder):
         ``"auto"`` trains on CUDA when available, else on the CPU; ``"cpu"``, ``"cuda"``,
         ``"cuda:1"``, ... select a device (asking for an absent GPU is an error).
     random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation, batch order, dropout and the validation split
-        (through a forked torch RNG: global seeds are left alone). An int makes fits
-        on the CPU repeatable.
+        Seeds weight initialisation, batch order, dropout, input noise, posterior draws
+        and the validation split (through a forked torch RNG: global seeds are left
+        alone). An int makes fits on the CPU repeatable.
     verbose : int, default=0
         ``0`` prints nothing; ``1`` shows a tqdm progress bar over epochs with the
         latest losses (:class:`skvae.callbacks.EpochProgress`); ``2`` prints skorch's
@@ -113,8 +113,10 @@ class AutoencoderTransformer(BaseAutoencoder):
         for ``max_epochs`` more epochs instead of starting anew (the other architecture
         and optimizer parameters then keep their values from the first fit).
     callbacks : list of skorch callbacks or None, default=None
-        Extra :mod:`skorch.callbacks` (e.g. ``LRScheduler``, ``Checkpoint``), copied
-        before training.
+        Extra :mod:`skorch.callbacks` (e.g. ``LRScheduler``, ``Checkpoint``,
+        ``ProgressBar``, ``EarlyStopping``), copied before training. A callback that
+        monitors a validation score needs ``validation_fraction``; see
+        :class:`skvae._net.AutoencoderNet` for what callbacks see per batch and epoch.
 
     Attributes
     ----------
@@ -178,15 +180,15 @@ class AutoencoderTransformer(BaseAutoencoder):
     def _criterion(self):
         return ReconstructionLoss(self.reconstruction_loss, self.groups_)
 
-    def _encode(self, x):
-        return self._module.encode(x)
+    def _encode(self, module, x):
+        return module.encode(x)
 
-    def _score_rows(self, x):
-        return -reconstruction_error(self._module(x)[0], x, self.reconstruction_loss,
-                                     self.groups_)
+    def _score_rows(self, module, x):
+        return -reconstruction_error(module(x)[0], x, self.reconstruction_loss, self.groups_)
 
     def _after_fit(self, X, seed):
-        codes = map_batches(self._encode, evenly_spaced_rows(X, DENSITY_MAX_ROWS), self._device)
+        module = self._eval_module()
+        codes = map_batches(module.encode, evenly_spaced_rows(X, DENSITY_MAX_ROWS), self._device)
         density = GaussianMixture(
             n_components=min(N_DENSITY_COMPONENTS, len(codes)), reg_covar=1e-4, random_state=seed
         )
@@ -233,7 +235,7 @@ class AutoencoderTransformer(BaseAutoencoder):
         noise = rng.standard_normal((n_samples, self.n_components))
         chol = np.linalg.cholesky(gmm.covariances_)[component]
         Z = gmm.means_[component] + np.einsum("nij,nj->ni", chol, noise)
-        return self._decode_codes(Z)
+        return self._decode(Z)
 
 
 __all__ = ["AutoencoderTransformer"]

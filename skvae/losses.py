@@ -41,7 +41,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["ELBOLoss", "ReconstructionLoss", "gaussian_kl"]
+__all__ = ["ELBOLoss", "ReconstructionLoss", "gaussian_kl", "monte_carlo_elbo",
+           "posterior_mse"]
 
 #: Reconstruction losses known to :func:`reconstruction_nll`.
 RECONSTRUCTION_LOSSES = ("mse", "bce")
@@ -119,13 +120,19 @@ def reconstruction_nll(x_hat, x, kind: str, noise_variance=1.0, groups: tuple = 
 
 
 def _plain_nll(x_hat, x, kind, noise_variance):
+    loss = _elementwise_loss(x_hat, x, kind)
     if kind == "bce":
-        nll = F.binary_cross_entropy_with_logits(x_hat, x, reduction="none")
-        return nll.sum(dim=-1)
+        return loss.sum(dim=-1)
+    var = torch.as_tensor(noise_variance, dtype=x.dtype, device=x.device)
+    return loss.sum(dim=-1) / (2 * var) + 0.5 * x.shape[-1] * torch.log(2 * math.pi * var)
+
+
+def _elementwise_loss(x_hat, x, kind):
+    """The one dispatch on ``kind``: squared error, or binary cross-entropy from logits."""
+    if kind == "bce":
+        return F.binary_cross_entropy_with_logits(x_hat, x, reduction="none")
     if kind == "mse":
-        var = torch.as_tensor(noise_variance, dtype=x.dtype, device=x.device)
-        sq = (x - x_hat).pow(2).sum(dim=-1) / (2 * var)
-        return sq + 0.5 * x.shape[-1] * torch.log(2 * math.pi * var)
+        return (x - x_hat).pow(2)
     raise ValueError(f"Unknown reconstruction loss {kind!r}; use one of {RECONSTRUCTION_LOSSES}.")
 
 
@@ -152,11 +159,7 @@ def reconstruction_error(x_hat, x, kind: str, groups: tuple = ()) -> torch.Tenso
 def _plain_error(x_hat, x, kind):
     if x.shape[-1] == 0:
         return x.new_zeros(x.shape[:-1])
-    if kind == "bce":
-        return F.binary_cross_entropy_with_logits(x_hat, x, reduction="none").mean(dim=-1)
-    if kind == "mse":
-        return (x - x_hat).pow(2).mean(dim=-1)
-    raise ValueError(f"Unknown reconstruction loss {kind!r}; use one of {RECONSTRUCTION_LOSSES}.")
+    return _elementwise_loss(x_hat, x, kind).mean(dim=-1)
 
 
 def decoder_mean(x_hat: torch.Tensor, kind: str, groups: tuple = ()) -> torch.Tensor:
@@ -171,6 +174,76 @@ def decoder_mean(x_hat: torch.Tensor, kind: str, groups: tuple = ()) -> torch.Te
     for block in feature_layout(groups, x_hat.shape[-1])[1]:
         mean[..., block] = torch.softmax(x_hat[..., block], dim=-1)
     return mean
+
+
+def monte_carlo_elbo(x_hat, x, mu, logvar, kind: str, noise_variance=1.0, groups: tuple = ()):
+    """Estimate each row's ELBO in nats from decoder outputs of posterior draws.
+
+    ``ELBO(x) = E_q[log p(x | z)] - KL(q(z | x) || N(0, I))``: the KL term is analytic
+    (:func:`gaussian_kl`) and the expectation is the mean over the draws' first axis.
+
+    Parameters
+    ----------
+    x_hat : torch.Tensor of shape (n_draws, n_samples, n_features)
+        Decoder outputs of ``n_draws`` posterior draws per row (e.g.
+        :meth:`skvae.modules.VariationalAutoencoder.decode_posterior`).
+    x : torch.Tensor of shape (n_samples, n_features)
+        The rows.
+    mu, logvar : torch.Tensor of shape (n_samples, n_components)
+        The posterior's means and log-variances.
+    kind : {"mse", "bce"}
+        Likelihood of the plain features (see the module docstring).
+    noise_variance : float, default=1.0
+        Gaussian variance (``"mse"`` only).
+    groups : tuple of tuples of int, default=()
+        One-hot blocks with a softmax head.
+
+    Returns
+    -------
+    elbo : torch.Tensor of shape (n_samples,)
+        The Monte-Carlo ELBO estimate of each row (higher is better).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skvae.losses import monte_carlo_elbo
+    >>> x, mu, logvar = torch.ones(1, 2), torch.zeros(1, 1), torch.zeros(1, 1)
+    >>> x_hat = torch.zeros(3, 1, 2)  # three draws decoded to logits 0: p = 1/2
+    >>> monte_carlo_elbo(x_hat, x, mu, logvar, "bce")  # 2 log(1/2), KL 0
+    tensor([-1.3863])
+    """
+    nll = reconstruction_nll(x_hat, x.expand_as(x_hat), kind, noise_variance, groups)
+    return -(nll.mean(dim=0) + gaussian_kl(mu, logvar))
+
+
+def posterior_mse(x_hat, x, groups: tuple = ()) -> torch.Tensor:
+    """Mean squared error of each row over the draws and the plain (non one-hot) features.
+
+    What the Gaussian likelihood's variance is fitted on after training.
+
+    Parameters
+    ----------
+    x_hat : torch.Tensor of shape (n_draws, n_samples, n_features)
+        Decoder outputs of posterior draws.
+    x : torch.Tensor of shape (n_samples, n_features)
+        The rows.
+    groups : tuple of tuples of int, default=()
+        One-hot blocks, left out.
+
+    Returns
+    -------
+    mse : torch.Tensor of shape (n_samples,)
+        The mean squared error of each row.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skvae.losses import posterior_mse
+    >>> posterior_mse(torch.zeros(2, 1, 3), torch.tensor([[1.0, 2.0, 0.0]]), ((1, 2),))
+    tensor([1.])
+    """
+    plain = feature_layout(groups, x.shape[-1])[0] if groups else slice(None)
+    return (x - x_hat)[..., plain].pow(2).mean(dim=(0, 2))
 
 
 def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:

@@ -6,9 +6,13 @@ standardised features (a Gaussian / MSE head); each categorical column (object,
 decodes with a softmax (cross-entropy) head. The block positions are the
 ``groups`` the losses use (:mod:`skvae.losses`).
 
-Missing values and unseen categories, the way scikit-learn's
-``SimpleImputer(strategy="mean")`` and ``OneHotEncoder(handle_unknown="ignore")``
-treat them:
+scikit-learn does the work: a :class:`~sklearn.compose.ColumnTransformer` of
+:class:`~sklearn.preprocessing.StandardScaler` then
+:class:`~sklearn.impute.SimpleImputer` for the numbers, and
+:class:`~sklearn.preprocessing.OneHotEncoder` (``handle_unknown="ignore"``) for the
+categories. This module adds what they do not: telling the column kinds apart,
+the categories of ``category`` columns in their own order, clear errors, and the
+original dtypes on the way back. Missing values and unseen categories:
 
 * a missing numeric value is replaced by the training mean (0 once standardised);
 * a missing categorical value is a category of its own when the training column
@@ -26,9 +30,15 @@ column the most probable training category.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 __all__ = ["TableLayout", "has_categorical_columns", "is_categorical"]
 
@@ -92,7 +102,24 @@ class TableLayout:
 
     Features are the standardised numeric columns first, then one one-hot block per
     categorical column (in column order); :attr:`groups_` lists each block's feature
-    indices.
+    indices and :meth:`get_feature_names_out` names the features.
+
+    Attributes
+    ----------
+    columns_ : list of str
+        The training columns, in order.
+    numeric_, categorical_ : list of str
+        The numeric columns and the categorical ones.
+    categories_ : dict of str to ndarray
+        The categories of each categorical column (NaN last when it had missing values).
+    mean_, scale_ : ndarray of shape (n_numeric,)
+        Mean and standard deviation of each numeric column (over its non-missing values).
+    groups_ : tuple of tuples of int
+        The feature indices of each categorical column's one-hot block.
+    n_features_ : int
+        The width of the feature matrix.
+    transformer_ : sklearn.compose.ColumnTransformer
+        The fitted scikit-learn transformer doing the encoding.
 
     Examples
     --------
@@ -105,7 +132,9 @@ class TableLayout:
            [ 0.   ,  0.   ,  1.   ],
            [ 1.225,  1.   ,  0.   ]], dtype=float32)
     >>> layout.groups_
-    [[1, 2]]
+    ((1, 2),)
+    >>> layout.get_feature_names_out().tolist()
+    ['size', 'kind=flat', 'kind=house']
     >>> back = layout.inverse_transform(layout.transform(df))
     >>> back["kind"].tolist(), back["size"].round(3).tolist()
     (['flat', 'house', 'flat'], [50.0, 70.0, 90.0])
@@ -133,30 +162,54 @@ class TableLayout:
         ...                    "rooms": [2, 3, 4]})
         >>> layout = TableLayout().fit(df)
         >>> layout.numeric_, layout.categorical_, layout.groups_
-        (['size', 'rooms'], ['kind'], [[2, 3, 4]])
+        (['size', 'rooms'], ['kind'], ((2, 3, 4),))
         >>> layout.categories_["kind"].tolist()  # missing is a category of its own
         ['flat', 'house', nan]
         """
+        for column in df.columns:
+            _check_column(df[column], column)
         self.columns_ = list(df.columns)
         self.dtypes_ = df.dtypes.copy()
         self.numeric_ = [c for c in df.columns if not is_categorical(df[c])]
         self.categorical_ = [c for c in df.columns if is_categorical(df[c])]
-        for column in df.columns:
-            _check_column(df[column], column)
-        numbers = df[self.numeric_].astype(np.float64)
-        self.mean_ = numbers.mean().to_numpy()
-        scale = numbers.std(ddof=0).to_numpy()
-        self.scale_ = np.where(scale > 0, scale, 1.0)
-        self.min_, self.max_ = numbers.min().to_numpy(), numbers.max().to_numpy()
         self.categories_ = {c: _categories(df[c]) for c in self.categorical_}
-        start = len(self.numeric_)
-        self.groups_ = []
-        for column in self.categorical_:
-            size = len(self.categories_[column])
-            self.groups_.append(list(range(start, start + size)))
-            start += size
-        self.n_features_ = start
+        self.transformer_ = self._transformer().fit(self._prepared(df))
+        numbers = self._numeric_scaler()
+        self.mean_ = numbers.mean_ if numbers else np.zeros(0)
+        self.scale_ = numbers.scale_ if numbers else np.ones(0)
+        sizes = [len(self.categories_[c]) for c in self.categorical_]
+        ends = np.cumsum([len(self.numeric_), *sizes])
+        self.groups_ = tuple(tuple(range(a, b)) for a, b in itertools.pairwise(ends))
+        self.n_features_ = int(ends[-1])
         return self
+
+    def _transformer(self) -> ColumnTransformer:
+        numbers = make_pipeline(StandardScaler(),  # NaN are ignored when fitting, kept
+                                SimpleImputer(strategy="constant", fill_value=0.0))
+        categories = OneHotEncoder(
+            categories=[self.categories_[c] for c in self.categorical_],
+            handle_unknown="ignore", sparse_output=False,
+            feature_name_combiner=lambda column, category: f"{column}={category}")
+        return ColumnTransformer(
+            [("numeric", numbers, self.numeric_), ("categorical", categories, self.categorical_)],
+            sparse_threshold=0, verbose_feature_names_out=False)
+
+    def _numeric_scaler(self):
+        if not self.numeric_:
+            return None
+        return self.transformer_.named_transformers_["numeric"][0]
+
+    def _prepared(self, df):
+        """The training columns in order: numbers as float64, categories as objects."""
+        missing = [c for c in self.columns_ if c not in df.columns]
+        if missing:
+            raise ValueError(
+                f"X is missing the column(s) {missing} seen during fit. Pass a DataFrame "
+                f"with every training column: {self.columns_}."
+            )
+        columns = {c: _as_numbers(df[c], c) for c in self.numeric_}
+        columns |= {c: _as_objects(df[c]) for c in self.categorical_}
+        return pd.DataFrame(columns, index=df.index)[self.columns_]
 
     def transform(self, df: pd.DataFrame) -> np.ndarray:
         """Encode ``df`` (the training columns, any order, extra columns ignored).
@@ -182,19 +235,7 @@ class TableLayout:
         array([[0., 0., 1.],
                [0., 0., 0.]], dtype=float32)
         """
-        missing = [c for c in self.columns_ if c not in df.columns]
-        if missing:
-            raise ValueError(
-                f"X is missing the column(s) {missing} seen during fit. Pass a DataFrame "
-                f"with every training column: {self.columns_}."
-            )
-        numbers = np.empty((len(df), len(self.numeric_)), dtype=np.float64)
-        for j, column in enumerate(self.numeric_):
-            numbers[:, j] = _as_numbers(df[column], column)
-        numbers = (numbers - self.mean_) / self.scale_
-        numbers[np.isnan(numbers)] = 0.0
-        blocks = [_one_hot(df[c], self.categories_[c]) for c in self.categorical_]
-        return np.hstack([numbers, *blocks]).astype(np.float32)
+        return self.transformer_.transform(self._prepared(df)).astype(np.float32)
 
     def inverse_transform(self, features: np.ndarray) -> pd.DataFrame:
         """Decode feature rows (decoder means: values and probabilities) to a DataFrame.
@@ -221,14 +262,42 @@ class TableLayout:
         ([86.33, 53.67], ['house', 'flat'])
         """
         features = np.asarray(features, dtype=np.float64)
+        n_numeric = len(self.numeric_)
         out = {}
-        numbers = features[:, :len(self.numeric_)] * self.scale_ + self.mean_
-        for j, column in enumerate(self.numeric_):
-            out[column] = _restore_numeric(numbers[:, j], self.dtypes_[column])
-        for column, group in zip(self.categorical_, self.groups_, strict=True):
-            values = self.categories_[column][features[:, group].argmax(axis=1)]
-            out[column] = pd.Series(values).astype(self.dtypes_[column])
+        if self.numeric_:
+            numbers = self._numeric_scaler().inverse_transform(features[:, :n_numeric])
+            for j, column in enumerate(self.numeric_):
+                out[column] = _restore_numeric(numbers[:, j], self.dtypes_[column])
+        if self.categorical_:
+            encoder = self.transformer_.named_transformers_["categorical"]
+            values = encoder.inverse_transform(features[:, n_numeric:])
+            for j, column in enumerate(self.categorical_):
+                out[column] = pd.Series(values[:, j]).astype(self.dtypes_[column])
         return pd.DataFrame(out)[self.columns_]
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        """Name the features: the numeric columns, then ``column=category`` per block.
+
+        Parameters
+        ----------
+        input_features : None
+            Ignored; present for scikit-learn's API.
+
+        Returns
+        -------
+        names : ndarray of str
+            One name per feature of :meth:`transform` (``zone=nan`` for a missing
+            value's own category).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from skvae.tabular import TableLayout
+        >>> df = pd.DataFrame({"rooms": [2, 3], "kind": ["flat", None]})
+        >>> TableLayout().fit(df).get_feature_names_out().tolist()
+        ['rooms', 'kind=flat', 'kind=nan']
+        """
+        return self.transformer_.get_feature_names_out()
 
 
 def _check_column(series, column):
@@ -257,13 +326,10 @@ def _categories(series) -> np.ndarray:
     return np.asarray(known + missing, dtype=object)
 
 
-def _one_hot(series, categories) -> np.ndarray:
-    values = series.astype(object).where(series.notna(), np.nan)
-    codes = pd.Index(categories, dtype=object).get_indexer(values)
-    block = np.zeros((len(series), len(categories)))
-    rows = np.flatnonzero(codes >= 0)  # -1: a category fit never saw -> all zeros
-    block[rows, codes[rows]] = 1.0
-    return block
+def _as_objects(series) -> pd.Series:
+    """Categories as Python objects, every kind of missing value as NaN (what
+    ``OneHotEncoder`` matches against a NaN category)."""
+    return series.astype(object).where(series.notna(), np.nan)
 
 
 def _as_numbers(series, column) -> np.ndarray:

@@ -10,16 +10,11 @@ from sklearn.utils import check_random_state, check_scalar
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import BaseAutoencoder, evenly_spaced_rows, warn_long_warmup
-from ._data import map_batches
+from ._base import BaseAutoencoder
+from ._data import evenly_spaced_rows, map_batches
+from ._validation import warn_user
 from .callbacks import KLWarmup
-from .losses import (
-    MIN_NOISE_VARIANCE,
-    ELBOLoss,
-    feature_layout,
-    gaussian_kl,
-    reconstruction_nll,
-)
+from .losses import MIN_NOISE_VARIANCE, ELBOLoss, monte_carlo_elbo, posterior_mse
 from .modules import VariationalAutoencoder
 
 #: Monte-Carlo draws of the posterior noise used by ``score_samples``.
@@ -48,7 +43,7 @@ class VAETransformer(BaseAutoencoder):
     Parameters
     ----------
     n_components : int, default=2
-        Dimension of the latent space.
+        Dimension of the latent code.
     beta : float, default=1.0
         Weight of the KL term in the training loss (``beta < 1`` favours
         reconstruction, ``beta > 1`` a smoother latent space). ``score`` always reports
@@ -71,7 +66,8 @@ class VAETransformer(BaseAutoencoder):
         outweigh the categorical ones (on house prices, held-out categorical accuracy
         fell from 0.84 to 0.81 as training went on).
     hidden_layer_sizes : tuple of int, default=(256, 128)
-        Hidden widths of the encoder; the decoder mirrors them.
+        Hidden widths of the encoder; the decoder mirrors them. ``()`` gives a linear
+        model (a linear autoencoder spans PCA's subspace).
     activation : {"relu", "leaky_relu", "elu", "gelu", "selu", "tanh", "logistic"}, default="relu"
         Hidden-layer activation.
     reconstruction_loss : {"mse", "bce"}, default="mse"
@@ -82,45 +78,78 @@ class VAETransformer(BaseAutoencoder):
         ``noise_variance_``. This keeps the reconstruction/KL balance independent of
         the data's scale; see :mod:`skvae.losses`.
     dropout : float, default=0.0
-        As in :class:`AutoencoderTransformer`.
+        Dropout probability after each hidden activation (dense and convolutional),
+        during training only.
     architecture : {"dense", "conv"}, default="dense"
-        As in :class:`AutoencoderTransformer`.
+        ``"dense"``: multilayer perceptrons. ``"conv"``: each row is reshaped to an
+        image of ``image_shape``; the encoder is a stack of stride-2 convolutions
+        (one per entry of ``conv_channels``, each halving height and width) followed
+        by dense layers of ``hidden_layer_sizes``; the decoder mirrors it with
+        transposed convolutions back to exactly ``image_shape`` (odd sizes too).
+        ``X`` stays a 2-D array of flattened images either way.
     image_shape : tuple of int or None, default=None
-        As in :class:`AutoencoderTransformer`.
+        ``(channels, height, width)`` (or ``(height, width)`` for one channel) of the
+        images whose flattened pixels (``images.reshape(n, -1)``, C order) form the
+        rows of ``X``. Required by ``"conv"``; e.g. ``(1, 28, 28)`` for MNIST.
     conv_channels : tuple of int, default=(32, 64)
-        As in :class:`AutoencoderTransformer`.
+        Output channels of each convolution stage (``"conv"`` only).
     kernel_size : int, default=3
-        As in :class:`AutoencoderTransformer`.
+        Kernel size of every convolution (``"conv"`` only).
     noise : {"gaussian", "mask", "salt_pepper"} or None, default=None
-        As in :class:`AutoencoderTransformer`.
+        Corrupt the encoder's input during training, while the loss still compares
+        the reconstruction with the clean input (a denoising autoencoder):
+        ``"gaussian"`` adds N(0, noise_level^2) noise, ``"mask"`` zeroes each value
+        with probability ``noise_level``, ``"salt_pepper"`` sets each value to 0 or 1
+        with probability ``noise_level`` (for data in [0, 1]). ``transform``,
+        ``score`` and the rest never add noise.
     noise_level : float, default=0.1
-        As in :class:`AutoencoderTransformer`.
-    categorical_groups : list of lists or None, default=None
-        As in :class:`AutoencoderTransformer`.
+        Standard deviation (``"gaussian"``) or probability (``"mask"``,
+        ``"salt_pepper"``, at most 1) of the corruption; unused without ``noise``.
+    categorical_groups : list of lists or tuples, or None, default=None
+        One-hot blocks of a numeric ``X`` (column indices, or names of a DataFrame's
+        columns), e.g. from ``OneHotEncoder``: each block gets a softmax
+        (cross-entropy) head and decodes to category probabilities. Not needed for a
+        DataFrame with categorical columns, whose blocks are built automatically (see
+        :mod:`skvae.tabular`; then ``X`` may hold text and missing values, and
+        ``inverse_transform`` / ``sample`` return DataFrames).
     batch_size : int, default=128
-        As in :class:`AutoencoderTransformer`.
+        Rows per optimisation step.
     max_epochs : int, default=100
-        As in :class:`AutoencoderTransformer`.
+        Passes over the training data (fewer with early stopping).
     lr : float, default=1e-3
-        As in :class:`AutoencoderTransformer`.
+        Learning rate.
     optimizer : {"adam", "adamw", "sgd", "rmsprop"} or torch optimizer class, default="adam"
-        As in :class:`AutoencoderTransformer`.
+        Optimizer.
     weight_decay : float, default=0.0
-        As in :class:`AutoencoderTransformer`.
+        L2 penalty passed to the optimizer.
     validation_fraction : float in (0, 1) or None, default=None
-        As in :class:`AutoencoderTransformer`.
+        Fraction of the training rows held out (drawn from ``random_state``) to report
+        ``valid_loss`` each epoch and, with ``n_iter_no_change``, to stop early. ``None``
+        trains on every row: nothing is held out behind your back.
     n_iter_no_change : int or None, default=None
-        As in :class:`AutoencoderTransformer`.
+        Stop when the monitored loss (validation loss, or the training loss when there is
+        no validation split) has not improved for this many epochs, and restore the
+        weights of the best epoch.
     device : str or torch.device, default="auto"
-        As in :class:`AutoencoderTransformer`.
+        ``"auto"`` trains on CUDA when available, else on the CPU; ``"cpu"``, ``"cuda"``,
+        ``"cuda:1"``, ... select a device (asking for an absent GPU is an error).
     random_state : int, RandomState instance or None, default=None
-        As in :class:`AutoencoderTransformer`.
+        Seeds weight initialisation, batch order, dropout, input noise, posterior draws
+        and the validation split (through a forked torch RNG: global seeds are left
+        alone). An int makes fits on the CPU repeatable.
     verbose : int, default=0
-        As in :class:`AutoencoderTransformer`.
+        ``0`` prints nothing; ``1`` shows a tqdm progress bar over epochs with the
+        latest losses (:class:`skvae.callbacks.EpochProgress`); ``2`` prints skorch's
+        per-epoch table instead.
     warm_start : bool, default=False
-        As in :class:`AutoencoderTransformer`.
+        When True and already fitted, ``fit`` continues training the current network
+        for ``max_epochs`` more epochs instead of starting anew (the other architecture
+        and optimizer parameters then keep their values from the first fit).
     callbacks : list of skorch callbacks or None, default=None
-        As in :class:`AutoencoderTransformer`.
+        Extra :mod:`skorch.callbacks` (e.g. ``LRScheduler``, ``Checkpoint``,
+        ``ProgressBar``, ``EarlyStopping``), copied before training. A callback that
+        monitors a validation score needs ``validation_fraction``; see
+        :class:`skvae._net.AutoencoderNet` for what callbacks see per batch and epoch.
 
     Attributes
     ----------
@@ -134,8 +163,10 @@ class VAETransformer(BaseAutoencoder):
         (those use the target weight ``beta``).
     n_iter_ : int
         Epochs trained.
-    layout_, groups_
-        As in :class:`AutoencoderTransformer`.
+    layout_ : skvae.tabular.TableLayout or None
+        The column layout, when fitted on a DataFrame with categorical columns.
+    groups_ : tuple of tuples of int
+        Feature indices of each one-hot block with a softmax head (empty if none).
     noise_variance_ : float
         Variance of the Gaussian likelihood (``"mse"`` only; ``nan`` for ``"bce"``): the
         mean squared reconstruction error over the training data (up to 4096 evenly
@@ -182,69 +213,35 @@ class VAETransformer(BaseAutoencoder):
         "noise_variance": [StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")],
     }
 
-    def __init__(
-        self,
-        n_components=2,
-        *,
-        beta=1.0,
-        kl_warmup=0,
-        noise_variance="auto",
-        hidden_layer_sizes=(256, 128),
-        activation="relu",
-        reconstruction_loss="mse",
-        dropout=0.0,
-        architecture="dense",
-        image_shape=None,
-        conv_channels=(32, 64),
-        kernel_size=3,
-        noise=None,
-        noise_level=0.1,
-        categorical_groups=None,
-        batch_size=128,
-        max_epochs=100,
-        lr=1e-3,
-        optimizer="adam",
-        weight_decay=0.0,
-        validation_fraction=None,
-        n_iter_no_change=None,
-        device="auto",
-        random_state=None,
-        verbose=0,
-        warm_start=False,
-        callbacks=None,
-    ):
+    def __init__(self, n_components=2, *, beta=1.0, kl_warmup=0, noise_variance="auto",
+                 hidden_layer_sizes=(256, 128), activation="relu", reconstruction_loss="mse",
+                 dropout=0.0, architecture="dense", image_shape=None, conv_channels=(32, 64),
+                 kernel_size=3, noise=None, noise_level=0.1, categorical_groups=None,
+                 batch_size=128, max_epochs=100, lr=1e-3, optimizer="adam", weight_decay=0.0,
+                 validation_fraction=None, n_iter_no_change=None, device="auto",
+                 random_state=None, verbose=0, warm_start=False, callbacks=None):
         super().__init__(
-            n_components,
-            hidden_layer_sizes=hidden_layer_sizes,
-            activation=activation,
-            reconstruction_loss=reconstruction_loss,
-            dropout=dropout,
-            architecture=architecture,
-            image_shape=image_shape,
-            conv_channels=conv_channels,
-            kernel_size=kernel_size,
-            noise=noise,
-            noise_level=noise_level,
-            categorical_groups=categorical_groups,
-            batch_size=batch_size,
-            max_epochs=max_epochs,
-            lr=lr,
-            optimizer=optimizer,
-            weight_decay=weight_decay,
-            validation_fraction=validation_fraction,
-            n_iter_no_change=n_iter_no_change,
-            device=device,
-            random_state=random_state,
-            verbose=verbose,
-            warm_start=warm_start,
-            callbacks=callbacks,
+            n_components, hidden_layer_sizes=hidden_layer_sizes, activation=activation,
+            reconstruction_loss=reconstruction_loss, dropout=dropout,
+            architecture=architecture, image_shape=image_shape, conv_channels=conv_channels,
+            kernel_size=kernel_size, noise=noise, noise_level=noise_level,
+            categorical_groups=categorical_groups, batch_size=batch_size,
+            max_epochs=max_epochs, lr=lr, optimizer=optimizer, weight_decay=weight_decay,
+            validation_fraction=validation_fraction, n_iter_no_change=n_iter_no_change,
+            device=device, random_state=random_state, verbose=verbose,
+            warm_start=warm_start, callbacks=callbacks,
         )
         self.beta = beta
         self.kl_warmup = kl_warmup
         self.noise_variance = noise_variance
 
-    def _warn_params(self):
-        warn_long_warmup(self.kl_warmup, self.max_epochs)
+    def _check_params(self):
+        if self.kl_warmup > self.max_epochs:
+            warn_user(
+                f"kl_warmup={self.kl_warmup} is longer than max_epochs={self.max_epochs}: "
+                f"the KL weight only reaches {self.max_epochs / self.kl_warmup:.2f} * beta. "
+                "Lower kl_warmup or raise max_epochs."
+            )
 
     def _module_class(self):
         return VariationalAutoencoder
@@ -264,32 +261,20 @@ class VAETransformer(BaseAutoencoder):
     def _model_callbacks(self):
         return [("kl_warmup", KLWarmup(beta=self.beta, epochs=self.kl_warmup))]
 
-    def _encode(self, x):
-        return self._module.encode(x)[0]
+    def _encode(self, module, x):
+        return module.encode(x)[0]
 
-    def _posterior_decodes(self, x, n_draws=N_ELBO_SAMPLES):
-        """Decoder outputs for the fixed noise draws: shape (draws, rows, features)."""
-        module = self._module
+    def _posterior_decodes(self, module, x, n_draws):
+        """Decoder outputs of the first ``n_draws`` fixed noise draws: (draws, rows, features)."""
         mu, logvar = module.encode(x)
         generator = torch.Generator().manual_seed(ELBO_SEED)
         eps = torch.randn(N_ELBO_SAMPLES, 1, self.n_components, generator=generator)[:n_draws]
-        x_hat = torch.stack([
-            module.decode(module.reparameterize(mu, logvar, e)) for e in eps.to(x.device)
-        ])
-        return x_hat, mu, logvar
+        return module.decode_posterior(mu, logvar, eps.to(x.device)), mu, logvar
 
-    def _score_rows(self, x):
-        x_hat, mu, logvar = self._posterior_decodes(x)
-        nll = reconstruction_nll(
-            x_hat, x.expand_as(x_hat), self.reconstruction_loss, self.noise_variance_,
-            self.groups_,
-        )
-        return -(nll.mean(dim=0) + gaussian_kl(mu, logvar))
-
-    def _squared_errors(self, x):
-        x_hat = self._posterior_decodes(x, NOISE_VARIANCE_DRAWS)[0]
-        plain = feature_layout(self.groups_, x.shape[1])[0] if self.groups_ else slice(None)
-        return (x - x_hat)[..., plain].pow(2).mean(dim=(0, 2))
+    def _score_rows(self, module, x):
+        x_hat, mu, logvar = self._posterior_decodes(module, x, N_ELBO_SAMPLES)
+        return monte_carlo_elbo(x_hat, x, mu, logvar, self.reconstruction_loss,
+                                self.noise_variance_, self.groups_)
 
     def _after_fit(self, X, seed):
         self.noise_variance_ = float("nan")
@@ -297,8 +282,12 @@ class VAETransformer(BaseAutoencoder):
         if self.reconstruction_loss == "mse" and fixed is not None:
             self.noise_variance_ = fixed
         elif self.reconstruction_loss == "mse":
+            module = self._eval_module()
             rows = evenly_spaced_rows(X, NOISE_VARIANCE_MAX_ROWS)
-            errors = map_batches(self._squared_errors, rows, self._device)
+            errors = map_batches(
+                lambda x: posterior_mse(self._posterior_decodes(module, x, NOISE_VARIANCE_DRAWS)[0],
+                                        x, self.groups_),
+                rows, self._device)
             self.noise_variance_ = max(float(np.mean(errors)), MIN_NOISE_VARIANCE)
 
     def sample(self, n_samples=1, random_state=None):
@@ -333,7 +322,7 @@ class VAETransformer(BaseAutoencoder):
         check_is_fitted(self)
         check_scalar(n_samples, "n_samples", Integral, min_val=1)
         Z = check_random_state(random_state).standard_normal((n_samples, self.n_components))
-        return self._decode_codes(Z)
+        return self._decode(Z)
 
 
 __all__ = ["VAETransformer"]

@@ -3,13 +3,9 @@
 import numpy as np
 import pytest
 from sklearn.decomposition import PCA
-from sklearn.neighbors import KNeighborsClassifier
 
 from skvae import AutoencoderTransformer
-
-
-def knn_accuracy(Z_train, y_train, Z_test, y_test):
-    return KNeighborsClassifier(n_neighbors=5).fit(Z_train, y_train).score(Z_test, y_test)
+from skvae.metrics import knn_accuracy, reconstruction_mse
 
 
 @pytest.fixture(scope="module")
@@ -23,9 +19,7 @@ def fitted_ae(digits_split):
 def test_reconstruction_beats_pca_on_held_out_digits(fitted_ae, digits_split):
     X_train, X_test, _, _ = digits_split
     pca = PCA(n_components=2).fit(X_train)
-    pca_mse = np.mean((pca.inverse_transform(pca.transform(X_test)) - X_test) ** 2)
-    ae_mse = np.mean((fitted_ae.inverse_transform(fitted_ae.transform(X_test)) - X_test) ** 2)
-    assert ae_mse <= 0.75 * pca_mse
+    assert reconstruction_mse(fitted_ae, X_test) <= 0.75 * reconstruction_mse(pca, X_test)
 
 
 def test_codes_separate_classes_better_than_pca(fitted_ae, digits_split):
@@ -71,7 +65,6 @@ def test_linear_autoencoder_matches_pca_subspace(digits_split):
     ae = AutoencoderTransformer(n_components=4, hidden_layer_sizes=(), max_epochs=150,
                                 lr=1e-2, random_state=0).fit(X_train)
     pca = PCA(n_components=4).fit(X_train)
-    pca_mse = np.mean((pca.inverse_transform(pca.transform(X_test)) - X_test) ** 2)
-    ae_mse = np.mean((ae.inverse_transform(ae.transform(X_test)) - X_test) ** 2)
+    pca_mse, ae_mse = reconstruction_mse(pca, X_test), reconstruction_mse(ae, X_test)
     # a linear AE can at best find PCA's subspace: close to, never much below, PCA
     assert 0.97 * pca_mse <= ae_mse <= 1.1 * pca_mse

@@ -5,12 +5,12 @@ import warnings
 import numpy as np
 import torch
 
-from skvae._data import BatchIterator, HoldoutSplit, TensorDataset, map_batches
+from skvae._data import BatchIterator, HoldoutSplit, RowDataset, map_batches
 
 
 def test_training_batches_cover_every_row_once_per_epoch():
     X = torch.arange(10, dtype=torch.float32).reshape(10, 1)
-    batches = list(BatchIterator(TensorDataset(X), batch_size=4, shuffle=True))
+    batches = list(BatchIterator(RowDataset(X), batch_size=4, shuffle=True))
     assert [len(xb) for xb, _ in batches] == [4, 4, 2]
     assert all(xb is yb for xb, yb in batches)
     seen = torch.cat([xb for xb, _ in batches]).flatten()
@@ -19,7 +19,7 @@ def test_training_batches_cover_every_row_once_per_epoch():
 
 def test_shuffle_follows_the_torch_seed_and_changes_per_epoch():
     X = torch.arange(50, dtype=torch.float32).reshape(50, 1)
-    it = BatchIterator(TensorDataset(X), batch_size=50, shuffle=True)
+    it = BatchIterator(RowDataset(X), batch_size=50, shuffle=True)
     torch.manual_seed(0)
     first, second = next(iter(it))[0], next(iter(it))[0]
     torch.manual_seed(0)
@@ -28,14 +28,14 @@ def test_shuffle_follows_the_torch_seed_and_changes_per_epoch():
 
 def test_evaluation_batches_are_in_order():
     X = torch.arange(5, dtype=torch.float32).reshape(5, 1)
-    batches = list(BatchIterator(TensorDataset(X), batch_size=2, shuffle=False))
+    batches = list(BatchIterator(RowDataset(X), batch_size=2, shuffle=False))
     assert torch.cat([b for b, _ in batches]).flatten().tolist() == [0, 1, 2, 3, 4]
-    assert len(BatchIterator(TensorDataset(X), batch_size=2, shuffle=False)) == 3
+    assert len(BatchIterator(RowDataset(X), batch_size=2, shuffle=False)) == 3
 
 
 def test_holdout_split_partitions_the_rows():
     X = torch.arange(8, dtype=torch.float32).reshape(8, 1)
-    train, valid = HoldoutSplit(np.array([6, 1]))(TensorDataset(X))
+    train, valid = HoldoutSplit(np.array([6, 1]))(RowDataset(X))
     assert valid.X.flatten().tolist() == [6, 1]
     assert train.X.flatten().tolist() == [0, 2, 3, 4, 5, 7]
 

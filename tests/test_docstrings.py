@@ -15,8 +15,9 @@ import pytest
 validate = pytest.importorskip("numpydoc.validate")
 
 MODULES = [
-    "skvae", "skvae.callbacks", "skvae.cli", "skvae.datasets", "skvae.losses",
-    "skvae.metrics", "skvae.modules", "skvae.plotting", "skvae.report", "skvae.tabular",
+    "skvae", "skvae.callbacks", "skvae.cli", "skvae.comparison", "skvae.datasets",
+    "skvae.exceptions", "skvae.images", "skvae.layers", "skvae.losses", "skvae.metrics",
+    "skvae.modules", "skvae.plotting", "skvae.report", "skvae.tabular",
 ]
 
 #: Checks not enforced: extended summary, See Also, named return values (scikit-learn
@@ -79,3 +80,28 @@ def test_docstring(name):
     errors = [f"{code}: {message}" for code, message in result["errors"]
               if code not in ignored]
     assert not errors, f"{name} ({result['file']}:{result['file_line']}):\n" + "\n".join(errors)
+
+
+#: Parameters whose meaning differs between the two estimators, so their texts do too.
+DIFFERENT_TEXTS = {
+    "reconstruction_loss",  # the AE's training loss vs the VAE's likelihood
+}
+
+
+def test_shared_parameters_are_documented_alike_in_both_estimators():
+    """Each estimator's API page explains every parameter; shared ones say the same."""
+    from numpydoc.docscrape import ClassDoc
+
+    from skvae import AutoencoderTransformer, VAETransformer
+
+    docs = [{p.name: p for p in ClassDoc(cls)["Parameters"]}
+            for cls in (AutoencoderTransformer, VAETransformer)]
+    for cls, documented in zip((AutoencoderTransformer, VAETransformer), docs, strict=True):
+        assert list(documented) == list(inspect.signature(cls).parameters), cls.__name__
+    shared = set(docs[0]) & set(docs[1])
+    assert len(shared) == 24
+    for name in sorted(shared - DIFFERENT_TEXTS):
+        ae, vae = docs[0][name], docs[1][name]
+        assert (ae.type, ae.desc) == (vae.type, vae.desc), name
+    for name in DIFFERENT_TEXTS:
+        assert docs[0][name].desc != docs[1][name].desc, name

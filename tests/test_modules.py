@@ -96,7 +96,7 @@ def test_conv_model_has_dropout_after_convolutions_and_dense_layers():
 
 
 def test_conv_model_needs_a_matching_image_shape():
-    with pytest.raises(ValueError, match=r"product is n_features=64; got image_shape=\(1, 7, 7\)"):
+    with pytest.raises(ValueError, match=r"image_shape=\(1, 7, 7\) does not describe rows of 64"):
         make_encoder(64, 2, architecture="conv", image_shape=(1, 7, 7))
 
 

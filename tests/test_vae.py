@@ -97,3 +97,9 @@ def test_noise_variance_must_be_positive(digits_split):
     with pytest.raises(InvalidParameterError, match=r"'noise_variance' parameter .* "
                                                     r"must be a str among \{'auto'\} or a float"):
         VAETransformer(noise_variance=0.0).fit(digits_split[0])
+
+
+def test_parameter_warnings_point_at_the_callers_line(small_X):
+    with pytest.warns(UserWarning, match="kl_warmup=10") as record:
+        VAETransformer(kl_warmup=10, max_epochs=1).fit(small_X)
+    assert record[0].filename == __file__  # not a line inside skvae or scikit-learn
