@@ -5,7 +5,8 @@
 * :func:`trustworthiness` -- re-exported from :func:`sklearn.manifold.trustworthiness`.
 * :func:`evaluate` -- fit a transformer and report all of the above on held-out rows.
 * :func:`compare` -- :func:`evaluate` for several methods at once (PCA, t-SNE, the
-  autoencoder and the VAE by default), as a :class:`pandas.DataFrame`.
+  autoencoder and the VAE by default, see :mod:`skvae.comparison`), as a
+  :class:`pandas.DataFrame`.
 
 t-SNE (:class:`sklearn.manifold.TSNE`) has no ``transform``: it cannot embed new rows.
 :func:`compare` therefore runs such methods' ``fit_transform`` on the training rows and
@@ -20,14 +21,13 @@ import time
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
-from sklearn.decomposition import PCA
-from sklearn.manifold import TSNE, trustworthiness
+from sklearn.manifold import trustworthiness
 from sklearn.model_selection import train_test_split
 from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 from sklearn.utils.multiclass import type_of_target
 
 __all__ = [
-    "compare", "default_estimators", "evaluate", "knn_accuracy", "knn_r2",
+    "compare", "evaluate", "is_classification", "knn_accuracy", "knn_r2", "name_estimators",
     "reconstruction_mse", "trustworthiness",
 ]
 
@@ -170,67 +170,14 @@ def evaluate(model, X_train, X_test, y_train, y_test) -> dict:
     >>> round(metrics["test_mse"], 4), metrics["knn5_acc"]
     (0.0532, 0.65)
     """
-    start = time.perf_counter()
-    model.fit(X_train)
-    fit_s = time.perf_counter() - start
-    Z_train, Z_test = model.transform(X_train), model.transform(X_test)
-    return {
-        "fit_s": fit_s,
-        "test_mse": reconstruction_mse(model, X_test),
-        "knn5_acc": knn_accuracy(Z_train, y_train, Z_test, y_test),
-        "trustworthiness": float(trustworthiness(X_test, Z_test, n_neighbors=5)),
-    }
-
-
-def default_estimators(n_components=2, *, max_epochs=100, random_state=0, **net_params) -> dict:
-    """Build PCA, t-SNE, an autoencoder and a VAE with ``n_components`` dimensions.
-
-    ``net_params`` (e.g. ``device``, ``verbose``, ``hidden_layer_sizes``) go to both
-    networks. t-SNE uses scikit-learn's defaults (``init="pca"``, perplexity 30) and,
-    above 3 components, its exact method (Barnes-Hut allows 3 at most), whose time grows
-    with the square of the rows: about a minute for digits' 1797 rows on 2 CPU cores.
-
-    Parameters
-    ----------
-    n_components : int, default=2
-        Dimensions of every method's embedding.
-    max_epochs : int, default=100
-        Training epochs of the two networks.
-    random_state : int, default=0
-        Seed of every method.
-    **net_params : dict
-        Other parameters of :class:`~skvae.AutoencoderTransformer` and
-        :class:`~skvae.VAETransformer`.
-
-    Returns
-    -------
-    estimators : dict of str to estimator
-        Unfitted estimators named ``PCA``, ``t-SNE``, ``AE`` and ``VAE``, ready for
-        :func:`compare`.
-
-    Examples
-    --------
-    >>> from skvae.metrics import default_estimators
-    >>> estimators = default_estimators(2, max_epochs=5, hidden_layer_sizes=(32,))
-    >>> list(estimators)
-    ['PCA', 't-SNE', 'AE', 'VAE']
-    >>> estimators["VAE"].max_epochs, estimators["AE"].hidden_layer_sizes
-    (5, (32,))
-    """
-    from . import AutoencoderTransformer, VAETransformer
-
-    nets = dict(max_epochs=max_epochs, random_state=random_state, **net_params)
-    return {
-        "PCA": PCA(n_components=n_components, random_state=random_state),
-        "t-SNE": TSNE(n_components=n_components, random_state=random_state,
-                      method="barnes_hut" if n_components <= 3 else "exact"),
-        "AE": AutoencoderTransformer(n_components, **nets),
-        "VAE": VAETransformer(n_components, **nets),
-    }
+    row, _ = _measure(model, X_train, X_test, _as_matrix(X_train), _as_matrix(X_test), y_train,
+                      y_test, n_neighbors=5, knn_score=knn_accuracy)
+    return {"fit_s": row["fit_s"], "test_mse": row["test_mse"], "knn5_acc": row["knn"],
+            "trustworthiness": row["trustworthiness"]}
 
 
 def compare(estimators=None, X=None, y=None, *, X_test=None, y_test=None, test_size=0.2,
-            n_neighbors=5, random_state=0, return_estimators=False):
+            n_neighbors=5, random_state=0, return_estimators=False, return_codes=False):
     """Fit several dimensionality reducers on the same rows and measure them side by side.
 
     Each estimator is cloned, fitted on the training rows and measured on the held-out
@@ -242,8 +189,8 @@ def compare(estimators=None, X=None, y=None, *, X_test=None, y_test=None, test_s
     Parameters
     ----------
     estimators : dict of str to estimator, list of estimators, or None
-        The methods (pipelines work too). A list is named by class. ``None`` means
-        :func:`default_estimators` with 2 components.
+        The methods (pipelines work too), named as :func:`name_estimators` does.
+        ``None`` means :func:`skvae.comparison.default_estimators` with 2 components.
     X : array-like of shape (n_samples, n_features)
         Numeric rows (distances and errors are measured in this space). Kept as given
         when passed to the estimators, so a DataFrame's column names reach them.
@@ -261,6 +208,10 @@ def compare(estimators=None, X=None, y=None, *, X_test=None, y_test=None, test_s
     return_estimators : bool, default=False
         Also return the fitted clones (a dict by name). A transductive method's
         ``embedding_`` holds the training rows followed by the test rows.
+    return_codes : bool, default=False
+        Also return each method's codes of the held-out rows (a dict by name of
+        ``(n_test, n_components)`` arrays; for a transductive method, its test rows'
+        part of the joint embedding).
 
     Returns
     -------
@@ -270,6 +221,8 @@ def compare(estimators=None, X=None, y=None, *, X_test=None, y_test=None, test_s
         ``note``.
     fitted : dict
         Only with ``return_estimators=True``.
+    codes : dict
+        Only with ``return_codes=True`` (after ``fitted`` when both are asked for).
 
     Examples
     --------
@@ -278,24 +231,32 @@ def compare(estimators=None, X=None, y=None, *, X_test=None, y_test=None, test_s
     >>> from sklearn.manifold import TSNE
     >>> from skvae.metrics import compare
     >>> X, y = load_iris(return_X_y=True)
-    >>> table = compare({"PCA": PCA(2), "t-SNE": TSNE(2, random_state=0)}, X, y)
+    >>> table, codes = compare({"PCA": PCA(2), "t-SNE": TSNE(2, random_state=0)}, X, y,
+    ...                        return_codes=True)
     >>> table[["method", "n_components"]].to_dict("list")
     {'method': ['PCA', 't-SNE'], 'n_components': [2, 2]}
     >>> bool(table["test_mse"].isna().tolist() == [False, True])
     True
+    >>> codes["t-SNE"].shape  # the 30 held-out rows
+    (30, 2)
     """
     if X is None:
         raise TypeError("compare() needs the data: compare(estimators, X, y).")
-    estimators = _named(default_estimators() if estimators is None else estimators)
+    if estimators is None:
+        from .comparison import default_estimators  # the estimators import this module
+
+        estimators = default_estimators()
+    estimators = name_estimators(estimators)
     if X_test is None:
-        stratify = y if y is not None and _is_classification(y) else None
+        stratify = y if y is not None and is_classification(y) else None
         X, X_test, y, y_test = _split(X, y, test_size, random_state, stratify)
     A, A_test = _as_matrix(X), _as_matrix(X_test)  # once, before any fit
     knn_name, knn_score = _knn_metric(y)
-    rows, fitted = [], {}
+    rows, fitted, codes = [], {}, {}
     for name, estimator in estimators.items():
         model = clone(estimator)
-        row = _measure(model, X, X_test, A, A_test, y, y_test, n_neighbors, knn_score)
+        row, codes[name] = _measure(model, X, X_test, A, A_test, y, y_test, n_neighbors,
+                                    knn_score)
         if knn_name is not None:
             row[knn_name] = row.pop("knn")
         rows.append({"method": name, **row})
@@ -303,17 +264,68 @@ def compare(estimators=None, X=None, y=None, *, X_test=None, y_test=None, test_s
     columns = ["method", "n_components", "fit_s", "transform_s", "test_mse",
                "trustworthiness", *([] if knn_name is None else [knn_name]), "note"]
     table = pd.DataFrame(rows, columns=columns)
-    return (table, fitted) if return_estimators else table
+    extra = [fitted] * return_estimators + [codes] * return_codes
+    return (table, *extra) if extra else table
 
 
-def _named(estimators) -> dict:
+def name_estimators(estimators) -> dict:
+    """Name a list of estimators by class, numbering repeats; a dict keeps its names.
+
+    The one naming rule of :func:`compare` and the plots.
+
+    Parameters
+    ----------
+    estimators : dict, list or tuple of estimators, or one estimator
+        The methods.
+
+    Returns
+    -------
+    named : dict of str to estimator
+        In the given order. The second ``PCA`` of a list is ``"PCA (1)"``, the third
+        ``"PCA (2)"``.
+
+    Examples
+    --------
+    >>> from sklearn.decomposition import PCA
+    >>> from sklearn.manifold import Isomap
+    >>> from skvae.metrics import name_estimators
+    >>> list(name_estimators([PCA(2), Isomap(), PCA(3)]))
+    ['PCA', 'Isomap', 'PCA (1)']
+    >>> list(name_estimators({"mine": PCA(2)}))
+    ['mine']
+    """
     if isinstance(estimators, dict):
         return dict(estimators)
-    named = {}
+    if not isinstance(estimators, (list, tuple)):
+        estimators = [estimators]
+    named, seen = {}, {}
     for estimator in estimators:
         name = type(estimator).__name__
-        named[name if name not in named else f"{name} ({len(named)})"] = estimator
+        named[name if name not in seen else f"{name} ({seen[name]})"] = estimator
+        seen[name] = seen.get(name, 0) + 1
     return named
+
+
+def is_classification(y) -> bool:
+    """Tell whether ``y`` holds class labels (binary or multiclass), not a continuous value.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,)
+        Labels or a target.
+
+    Returns
+    -------
+    classes : bool
+        True for class labels (scored by k-NN accuracy), False otherwise (k-NN R²).
+
+    Examples
+    --------
+    >>> from skvae.metrics import is_classification
+    >>> is_classification([0, 1, 2, 1]), is_classification([0.5, 1.7, 2.25])
+    (True, False)
+    """
+    return type_of_target(y) in ("binary", "multiclass")
 
 
 def _split(X, y, test_size, random_state, stratify):
@@ -324,14 +336,10 @@ def _split(X, y, test_size, random_state, stratify):
                             stratify=stratify)
 
 
-def _is_classification(y) -> bool:
-    return type_of_target(y) in ("binary", "multiclass")
-
-
 def _knn_metric(y):
     if y is None:
         return None, None
-    if _is_classification(y):
+    if is_classification(y):
         return "knn_accuracy", knn_accuracy
     return "knn_r2", knn_r2
 
@@ -347,8 +355,8 @@ def _as_matrix(X) -> np.ndarray:
         ) from None
 
 
-def _measure(model, X, X_test, A, A_test, y, y_test, n_neighbors, knn_score) -> dict:
-    """Fit ``model`` and measure it on the held-out rows (see :func:`compare`).
+def _measure(model, X, X_test, A, A_test, y, y_test, n_neighbors, knn_score):
+    """Fit ``model`` and measure it on the held-out rows: ``(row, test codes)``.
 
     ``X`` / ``X_test`` go to the model as given; ``A`` / ``A_test`` are the same rows as
     float64 arrays, converted once by :func:`compare`, in which errors are measured.
@@ -365,7 +373,7 @@ def _measure(model, X, X_test, A, A_test, y, y_test, n_neighbors, knn_score) -> 
         if hasattr(model, "inverse_transform"):  # reconstruction_mse, reusing Z_test
             X_hat = np.asarray(model.inverse_transform(Z_test), dtype=np.float64)
             row["test_mse"] = float(np.mean((X_hat - A_test) ** 2))
-    else:
+    else:  # transductive: one embedding of the training rows, then the test rows
         Z = np.asarray(model.fit_transform(np.vstack([A, A_test])))
         row["fit_s"] = time.perf_counter() - start
         Z_train, Z_test = Z[:len(A)], Z[len(A):]
@@ -374,4 +382,18 @@ def _measure(model, X, X_test, A, A_test, y, y_test, n_neighbors, knn_score) -> 
     row["trustworthiness"] = float(trustworthiness(A_test, Z_test, n_neighbors=n_neighbors))
     if knn_score is not None:
         row["knn"] = knn_score(Z_train, y, Z_test, y_test, n_neighbors)
-    return row
+    return row, Z_test
+
+
+def __getattr__(name):
+    """``skvae.metrics.default_estimators`` moved to :mod:`skvae.comparison` (0.1.1)."""
+    if name == "default_estimators":
+        import warnings
+
+        from .comparison import default_estimators
+
+        warnings.warn(
+            "skvae.metrics.default_estimators moved to skvae.comparison.default_estimators; "
+            "import it from there.", DeprecationWarning, stacklevel=2)
+        return default_estimators
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,8 +1,11 @@
 """The report written by ``skvae compare``: ``report.md``, its PNG figures, ``metrics.csv``.
 
-:func:`write_report` draws the figures with :mod:`skvae.plotting` (matplotlib's
-non-interactive Agg backend, so it runs on servers without a display) and writes a
-markdown file with the metrics table, the settings and each figure inline.
+:func:`write_report` takes a plain :class:`skvae.comparison.ComparisonResult`, draws
+the figures with :mod:`skvae.plotting` (matplotlib's non-interactive Agg backend, so
+it runs on servers without a display) and writes a markdown file with the metrics
+table, the settings and each figure inline. It knows no method by name: each fitted
+method gets the figures its abilities allow (``transform``, ``inverse_transform``,
+``sample``, ``history_``), so a new method needs no change here.
 """
 
 from __future__ import annotations
@@ -10,13 +13,16 @@ from __future__ import annotations
 import datetime
 import os
 import platform
+import re
 
 import numpy as np
 import sklearn
 import skorch
 import torch
+from sklearn.manifold import TSNE
 
 from . import __version__, plotting
+from .metrics import TRANSDUCTIVE_NOTE
 
 __all__ = ["format_table", "write_report"]
 
@@ -27,17 +33,11 @@ COLUMN_TITLES = {
     "knn_accuracy": "5-NN accuracy", "knn_r2": "5-NN R²", "note": "note",
 }
 
-EXPLANATIONS = """\
-- **test MSE**: mean squared error of `inverse_transform(transform(X_test))`, in the space
-  the models see ({space}). Missing for t-SNE, which has no inverse.
-- **trustworthiness** (scikit-learn's, 5 neighbours, 1 is best): how far the 5 nearest
-  neighbours of each test row in the embedding are also near it in the data.
-- **5-NN {knn_kind}**: a 5-nearest-neighbour {knn_model} fitted on the training codes
-  predicts the test codes' {label}; the {label} is never used to fit the methods.
-- **t-SNE** cannot embed new rows (no `transform`): it ran `fit_transform` on the training
-  and test rows together, and its metrics are for the test rows' part; its fit time covers
-  all rows.
-"""
+#: Parameters written out per method in the report's settings, when a method has them.
+SETTINGS_KEYS = ("n_components", "hidden_layer_sizes", "max_epochs", "batch_size", "lr",
+                 "beta", "random_state")
+#: Panel titles of the training curves.
+CURVE_TITLES = {"loss": "loss", "recon": "reconstruction", "kl": "KL"}
 
 
 def format_table(table) -> str:
@@ -60,37 +60,36 @@ def format_table(table) -> str:
     >>> import numpy as np
     >>> import pandas as pd
     >>> from skvae.report import format_table
-    >>> table = pd.DataFrame({"method": ["PCA", "t-SNE"], "n_components": [2, 2],
+    >>> table = pd.DataFrame({"method": ["linear", "graph"], "n_components": [2, 2],
     ...                       "fit_s": [0.0123, 1.5], "test_mse": [0.05123456, np.nan]})
     >>> print(format_table(table))
     | method   |   dims |   fit s |   test MSE |
     |:---------|-------:|--------:|-----------:|
-    | PCA      |      2 |   0.012 |     0.0512 |
-    | t-SNE    |      2 |   1.5   |     -      |
+    | linear   |      2 |   0.012 |     0.0512 |
+    | graph    |      2 |   1.5   |     -      |
     """
     formats = [".2g" if column.endswith("_s") else ".4f" for column in table.columns]
     shown = table.astype(object).where(table.notna(), None).rename(columns=COLUMN_TITLES)
     return shown.to_markdown(index=False, floatfmt=formats, missingval="-")
 
 
-def write_report(out_dir, data, table, fitted, settings) -> list[str]:
+def write_report(out_dir, result) -> list[str]:
     """Draw the figures, write ``report.md`` and ``metrics.csv``; return the file names.
 
-    ``metrics.csv`` is the table with :func:`skvae.metrics.compare`'s column names,
-    for reading back with pandas.
+    Every method of the comparison is drawn by what it can do, never by its name:
+    each one's codes of the test rows (side by side, plus a t-SNE view of the
+    wider codes of the generative methods), a decoded latent grid for each method
+    with ``sample`` and ``inverse_transform``, the reconstructions of those with
+    ``inverse_transform``, the samples of those with ``sample``, and the training
+    curves of those with a ``history_``. ``metrics.csv`` is the table with
+    :func:`skvae.metrics.compare`'s column names, for reading back with pandas.
 
     Parameters
     ----------
     out_dir : str or path-like
         Created if missing; files already there with the same names are replaced.
-    data : skvae.cli.Comparison
-        The data set the models were fitted on.
-    table : pandas.DataFrame
-        :func:`skvae.metrics.compare`'s table.
-    fitted : dict
-        The fitted models by name: ``PCA``, ``t-SNE``, ``AE`` and ``VAE``.
-    settings : dict
-        The command's options, written into the report.
+    result : skvae.comparison.ComparisonResult
+        What :func:`skvae.comparison.run_compare` measured.
 
     Returns
     -------
@@ -102,20 +101,20 @@ def write_report(out_dir, data, table, fitted, settings) -> list[str]:
     --------
     >>> import os
     >>> import tempfile
-    >>> from skvae.cli import load_comparison, run_compare
+    >>> from skvae.comparison import load_comparison, run_compare
     >>> from skvae.report import write_report
     >>> data = load_comparison("digits", max_rows=60)
-    >>> table, fitted = run_compare(data, epochs=2, verbose=0)
+    >>> result = run_compare(data, epochs=2, verbose=0)
     >>> with tempfile.TemporaryDirectory() as out:
-    ...     written = write_report(out, data, table, fitted, {"dataset": "digits"})
+    ...     written = write_report(out, result)
     ...     on_disk = sorted(os.listdir(out))
     >>> written[:3], len(written), sorted(written) == on_disk
     (['report.md', 'metrics.csv', 'embeddings.png'], 8, True)
     """
-    plt = plotting._pyplot()
+    plt = plotting.pyplot()
     plt.switch_backend("Agg")
     os.makedirs(out_dir, exist_ok=True)
-    figures = _figures(data, fitted)
+    figures = _figures(result)
     written = []
     for name, (ax, _) in figures.items():
         figure = np.ravel(ax)[0].figure
@@ -123,49 +122,57 @@ def write_report(out_dir, data, table, fitted, settings) -> list[str]:
         plt.close(figure)
         written.append(name)
     with open(os.path.join(out_dir, "report.md"), "w", encoding="utf-8") as report:
-        report.write(_markdown(data, table, fitted, settings, figures))
-    table.to_csv(os.path.join(out_dir, "metrics.csv"), index=False)
+        report.write(_markdown(result, figures))
+    result.table.to_csv(os.path.join(out_dir, "metrics.csv"), index=False)
     return ["report.md", "metrics.csv", *written]
 
 
+# ---------------------------------------------------------------------- what a method can do
+def _with(fitted, *methods) -> dict:
+    """The fitted models that have every one of ``methods`` (attributes)."""
+    return {name: model for name, model in fitted.items()
+            if all(hasattr(model, method) for method in methods)}
+
+
+def _file_name(prefix, method) -> str:
+    return f"{prefix}_{re.sub(r'[^a-z0-9]+', '-', method.lower()).strip('-')}.png"
+
+
 # ---------------------------------------------------------------------- figures
-def _figures(data, fitted) -> dict:
+def _figures(result) -> dict:
     """``{file name: (axes, caption)}`` for every figure of the report."""
-    figures = {"embeddings.png": _embeddings(data, fitted)}
-    for model in ("AE", "VAE"):
-        figure = _manifold(data, fitted, model)
+    figures = {"embeddings.png": _embeddings(result)}
+    for name, model in _with(result.fitted, "sample", "inverse_transform").items():
+        figure = _manifold(result, name, model)
         if figure is not None:
-            figures[f"manifold_{model.lower()}.png"] = figure
-    figures["reconstructions.png"] = _reconstructions(data, fitted)
-    figures["samples.png"] = _samples(data, fitted)
-    figures["history.png"] = _history(fitted)
+            figures[_file_name("manifold", name)] = figure
+    optional = {"reconstructions.png": _reconstructions, "samples.png": _samples,
+                "history.png": _history}
+    for file_name, draw in optional.items():
+        figure = draw(result)
+        if figure is not None:
+            figures[file_name] = figure
     return figures
 
 
-def _embeddings(data, fitted):
-    tsne = fitted["t-SNE"].embedding_[len(data.X_train):]
-    panels = {"PCA(X)": fitted["PCA"], "t-SNE(X)": tsne, "AE(X)": fitted["AE"],
-              "VAE(X)": fitted["VAE"]}
-    codes = {name: plotting._codes(value, data.X_test) for name, value in panels.items()}
-    codes["PCA(X)"] = codes["PCA(X)"][:, :2]  # PCA's own first two components
-    if codes["AE(X)"].shape[1] > 2:
-        from sklearn.manifold import TSNE
-
-        codes["t-SNE(AE(X))"] = TSNE(random_state=0).fit_transform(codes["AE(X)"])
+def _embeddings(result):
+    data = result.data
+    codes = {f"{name}(X)": Z for name, Z in result.codes.items()}
+    wide = [name for name in _with(result.fitted, "sample") if result.codes[name].shape[1] > 2]
+    for name in wide:  # a generative model's wide codes, seen through t-SNE too
+        codes[f"t-SNE({name}(X))"] = TSNE(random_state=0).fit_transform(result.codes[name])
     axes = plotting.plot_embeddings(codes, data.y_test, label_name=data.label_name,
                                     ncols=min(len(codes), 3 if len(codes) > 4 else 4))
     colour = f"coloured by {data.label_name}" if data.label_name else "uncoloured"
+    tsne = "".join(f" t-SNE({name}(X)) runs t-SNE on the codes of {name}." for name in wide)
     return axes, (
         f"The test rows embedded by each method, {colour}. Codes with more than two "
-        "dimensions are shown through their first two principal components (PCA(…)); "
-        "t-SNE(AE(X)) runs t-SNE on the autoencoder's codes.")
+        f"dimensions are shown through their first two principal components (PCA(…)).{tsne}")
 
 
-def _manifold(data, fitted, name):
-    model = fitted[name]
-    fixed = None
-    if name == "AE" and model.n_components > 2:  # the other codes at their training mean
-        fixed = model.latent_density_.weights_ @ model.latent_density_.means_
+def _manifold(result, name, model):
+    data = result.data
+    fixed = plotting.latent_center(model) if model.n_components > 2 else None
     if data.image_shape is not None:
         ax = plotting.plot_manifold(model, n=15, image_shape=data.image_shape, fixed=fixed)
         what = "decoded images"
@@ -175,52 +182,75 @@ def _manifold(data, fitted, name):
     else:
         return None
     ax.set_title(f"{name}: decoded latent grid")
-    grid = ("the 5% to 95% quantiles of the N(0, 1) prior" if name == "VAE"
-            else "the 2nd to 98th percentiles of the codes' fitted density")
-    rest = "; the other dimensions are fixed" if model.n_components > 2 else ""
-    return ax, f"{name}: {what} over a grid of the first two latent dimensions ({grid}{rest})."
+    u, v = plotting.latent_grid(model, 2)
+    rest = "; the other dimensions are held at the codes' centre" if fixed is not None else ""
+    return ax, (f"{name}: {what} over a grid of the first two latent dimensions "
+                f"(z0 from {u[0]:.2g} to {u[-1]:.2g}, z1 from {v[0]:.2g} to {v[-1]:.2g}"
+                f"{rest}).")
 
 
-def _reconstructions(data, fitted):
-    models = {name: fitted[name] for name in ("PCA", "AE", "VAE")}
+def _reconstructions(result):
+    models = _with(result.fitted, "transform", "inverse_transform")
+    if not models:
+        return None
+    data = result.data
     ax = plotting.plot_reconstructions(models, data.X_test, n=10, image_shape=data.image_shape)
     ax.set_title("test rows and their reconstructions")
     what = "images" if data.image_shape else "rows (standardised numbers and one-hot blocks)"
-    return ax, f"The first 10 test {what} (top) and their PCA, AE and VAE reconstructions."
+    return ax, (f"The first 10 test {what} (top) and their reconstructions by "
+                f"{_listed(models)}.")
 
 
-def _samples(data, fitted):
-    axes = plotting._new_axes(2, panel_size=4.5)
-    for ax, name in zip(axes, ("AE", "VAE"), strict=True):
+def _samples(result):
+    models = _with(result.fitted, "sample")
+    if not models:
+        return None
+    data = result.data
+    axes = np.ravel([plotting.subplots(len(models), panel_size=4.5)])
+    for ax, (name, model) in zip(axes, models.items(), strict=True):
         if data.image_shape is not None:
-            plotting.plot_samples(fitted[name], 64, image_shape=data.image_shape, ax=ax)
+            plotting.plot_samples(model, 64, image_shape=data.image_shape, ax=ax)
         else:
-            plotting.plot_samples(fitted[name], 500, column=data.column, X=data.X_test, ax=ax)
+            plotting.plot_samples(model, 500, column=data.column, X=data.X_test, ax=ax)
         ax.set_title(f"{name} samples")
     if data.image_shape is not None:
-        return axes, ("64 generated images each: the VAE decodes draws from its N(0, I) "
-                      "prior, the AE draws from a Gaussian mixture fitted on its codes.")
-    return axes, (f"The (standardised) {data.column} of 500 generated rows against the test "
-                  "rows.")
+        return axes, f"64 images generated by each model's sample(): {_listed(models)}."
+    return axes, (f"The (standardised) {data.column} of 500 rows generated by each "
+                  f"model's sample() against the test rows: {_listed(models)}.")
 
 
-def _history(fitted):
-    axes = plotting._new_axes(4, panel_size=3.2)
-    plotting.plot_history(fitted["AE"], keys=["loss"], ax=axes[:1])
-    plotting.plot_history(fitted["VAE"], ax=axes[1:])
-    for ax, title in zip(axes, ("AE loss", "VAE loss", "VAE reconstruction", "VAE KL"),
-                         strict=True):
-        ax.set_title(title)
-    return axes, ("Training curves per epoch: the AE's loss, the VAE's loss (negative ELBO per "
-                  "row, nats) and its reconstruction and KL terms.")
+def _history(result):
+    models = _with(result.fitted, "history_")
+    if not models:
+        return None
+    panels = [(name, key) for name, model in models.items() for key in _curves(model)]
+    axes = np.ravel([plotting.subplots(len(panels), panel_size=3.2)])
+    for ax, (name, key) in zip(axes, panels, strict=True):
+        plotting.plot_history(models[name], keys=[key], ax=[ax])
+        ax.set_title(f"{name} {CURVE_TITLES[key]}")
+    return axes, ("Training curves per epoch: each model's loss and, where it has a KL term "
+                  "(a VAE: loss = negative ELBO per row, in nats), its reconstruction and KL "
+                  "terms.")
+
+
+def _curves(model) -> list[str]:
+    """The loss alone, or with its reconstruction and KL terms when there is a KL term."""
+    return ["loss", "recon", "kl"] if "train_kl" in model.history_[-1] else ["loss"]
+
+
+def _listed(models) -> str:
+    return ", ".join(models)
 
 
 # ---------------------------------------------------------------------- markdown
-def _markdown(data, table, fitted, settings, figures) -> str:
+def _markdown(result, figures) -> str:
+    data, table, settings = result.data, result.table, result.settings
     knn_classes = "knn_accuracy" in table.columns
     space = ("pixels in [0, 1]" if data.image_shape else
              "standardised numeric columns and one-hot categories")
-    device = fitted["VAE"].net_.device
+    no_inverse = [name for name, model in result.fitted.items()
+                  if not hasattr(model, "inverse_transform")]
+    transductive = table.loc[table["note"] == TRANSDUCTIVE_NOTE, "method"].tolist()
     lines = [
         f"# skvae compare: {data.name}",
         "",
@@ -230,30 +260,57 @@ def _markdown(data, table, fitted, settings, figures) -> str:
         "",
         format_table(table),
         "",
-        EXPLANATIONS.format(
-            space=space, label=data.label_name or "label",
-            knn_kind="accuracy" if knn_classes else "R²",
-            knn_model="classifier" if knn_classes else "regressor"),
+        _explanations(space, data.label_name or "label", knn_classes, no_inverse,
+                      transductive),
         "## Figures",
         "",
     ]
     for name, (_, caption) in figures.items():
         lines += [f"![{name}]({name})", "", caption, ""]
-    lines += ["## Settings", "", *_settings(settings, fitted, device), ""]
+    lines += ["## Settings", "", *_settings(result), ""]
     return "\n".join(lines)
 
 
-def _settings(settings, fitted, device) -> list[str]:
-    nets = fitted["VAE"].get_params()
+def _explanations(space, label, knn_classes, no_inverse, transductive) -> str:
+    missing = f" Missing for {_listed(no_inverse)} (no inverse)." if no_inverse else ""
+    lines = [
+        f"- **test MSE**: mean squared error of `inverse_transform(transform(X_test))`, in "
+        f"the space the models see ({space}).{missing}",
+        "- **trustworthiness** (scikit-learn's, 5 neighbours, 1 is best): how far the 5 "
+        "nearest neighbours of each test row in the embedding are also near it in the data.",
+        f"- **5-NN {'accuracy' if knn_classes else 'R²'}**: a 5-nearest-neighbour "
+        f"{'classifier' if knn_classes else 'regressor'} fitted on the training codes "
+        f"predicts the test codes' {label}; the {label} is never used to fit the methods.",
+    ]
+    if transductive:
+        lines.append(
+            f"- **{_listed(transductive)}** cannot embed new rows (no `transform`): "
+            "`fit_transform` ran on the training and test rows together, and the metrics "
+            "are for the test rows' part; the fit time covers all rows.")
+    return "\n".join(lines) + "\n"
+
+
+def _key_params(model) -> str:
+    params = model.get_params(deep=False)
+    return ", ".join(f"{key}={params[key]!r}" for key in SETTINGS_KEYS if key in params)
+
+
+def _settings(result) -> list[str]:
+    settings = result.settings
     options = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in settings.items()
                        if k not in ("command", "quiet") and v is not None)
+    methods = [f"  - {name}: {type(model).__name__}({_key_params(model)})"
+               for name, model in result.fitted.items()]
+    trained = [f"{name} {len(model.history_)}" for name, model in result.fitted.items()
+               if hasattr(model, "history_")]
+    devices = sorted({str(model.net_.device) for model in result.fitted.values()
+                      if hasattr(model, "net_")})
     return [
         f"- command: `skvae compare {options}`",
-        f"- networks: hidden_layer_sizes={nets['hidden_layer_sizes']}, "
-        f"max_epochs={nets['max_epochs']}, batch_size={nets['batch_size']}, lr={nets['lr']}, "
-        f"epochs run: AE {fitted['AE'].n_iter_}, VAE {fitted['VAE'].n_iter_}",
-        f"- device: {device}; machine: {platform.node()} ({platform.machine()}, "
-        f"{os.cpu_count()} cores)",
+        "- methods:", *methods,
+        f"- epochs run: {', '.join(trained) or '-'}",
+        f"- device: {', '.join(devices) or 'cpu'}; machine: {platform.node()} "
+        f"({platform.machine()}, {os.cpu_count()} cores)",
         f"- versions: skvae {__version__}, torch {torch.__version__}, skorch "
         f"{skorch.__version__}, scikit-learn {sklearn.__version__}",
         f"- written: {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}",

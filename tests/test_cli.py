@@ -33,6 +33,7 @@ def default_report(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow  # uses the whole default `skvae compare` run
 def test_the_main_job_writes_a_report_with_its_figures(default_report):
     assert sorted(os.listdir(default_report)) == sorted(["report.md", "metrics.csv", *FIGURES])
     report = (default_report / "report.md").read_text()
@@ -43,6 +44,7 @@ def test_the_main_job_writes_a_report_with_its_figures(default_report):
         assert image[..., :3].std() > 0.05  # a picture, not a blank canvas
 
 
+@pytest.mark.slow  # uses the whole default `skvae compare` run
 def test_the_main_job_shows_the_networks_beating_pca_on_digits(default_report):
     table = pd.read_csv(default_report / "metrics.csv").set_index("method")
     assert list(table.index) == ["PCA", "t-SNE", "AE", "VAE"]
@@ -58,6 +60,7 @@ def test_the_main_job_shows_the_networks_beating_pca_on_digits(default_report):
     assert f"{table.loc['VAE', 'knn_accuracy']:.4f}" in vae_line
 
 
+@pytest.mark.slow  # uses the whole default `skvae compare` run
 def test_the_report_records_its_settings(default_report):
     report = (default_report / "report.md").read_text()
     assert report.startswith("# skvae compare: digits")
@@ -65,6 +68,7 @@ def test_the_report_records_its_settings(default_report):
     assert "max_epochs=100" in report and "torch " + torch.__version__ in report
 
 
+@pytest.mark.slow  # a whole `skvae compare` run
 def test_main_prints_the_table(capsys, tmp_path):
     assert main(["compare", "--epochs", "2", "--n-components", "3", "--out", str(tmp_path),
                  "--quiet"]) == 0
@@ -75,12 +79,14 @@ def test_main_prints_the_table(capsys, tmp_path):
     assert "t-SNE(AE(X))" in (tmp_path / "report.md").read_text()  # 3-D codes: a 5th panel
 
 
+@pytest.mark.slow  # a whole `skvae compare` run
 def test_progress_bars_unless_quiet(capsys, tmp_path):
     main(["compare", "--epochs", "2", "--out", str(tmp_path)])
     err = capsys.readouterr().err
     assert "AutoencoderTransformer: 100%" in err and "VAETransformer: 100%" in err
 
 
+@pytest.mark.slow  # a whole `skvae compare` run
 def test_a_csv_file_runs_the_tabular_flow_with_a_target(tmp_path):
     rng = np.random.RandomState(0)
     size = rng.uniform(30, 200, 240)
@@ -104,6 +110,7 @@ def test_a_csv_file_runs_the_tabular_flow_with_a_target(tmp_path):
     assert len(list(out.glob("*.png"))) == 6
 
 
+@pytest.mark.slow  # a whole `skvae compare` run
 @needs("house_prices/train.csv.gz")
 def test_house_prices_are_coloured_by_log_sale_price(tmp_path):
     data = load_comparison("house-prices")
@@ -116,6 +123,7 @@ def test_house_prices_are_coloured_by_log_sale_price(tmp_path):
     assert "coloured by log SalePrice" in report and "5-NN R²" in report
 
 
+@pytest.mark.slow  # a whole `skvae compare` run
 @needs("mnist.npz")
 def test_mnist_runs_on_a_slice(tmp_path):
     data = load_comparison("mnist", max_rows=500)
@@ -174,12 +182,13 @@ def test_missing_matplotlib_is_reported_before_training(capsys, monkeypatch, tmp
     def no_matplotlib():
         raise ImportError("skvae.plotting needs matplotlib, which is not installed.")
 
-    monkeypatch.setattr("skvae.plotting._pyplot", no_matplotlib)
+    monkeypatch.setattr("skvae.plotting.pyplot", no_matplotlib)
     monkeypatch.setattr(cli, "run_compare", lambda *a, **k: pytest.fail("trained anyway"))
     assert main(["compare", "--out", str(tmp_path)]) == 2
     assert "needs matplotlib" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # a whole `skvae compare` run
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
 def test_missing_gpu_is_reported_not_raised(capsys, tmp_path):
     assert main(["compare", "--epochs", "1", "--device", "cuda", "--out", str(tmp_path)]) == 2

@@ -23,10 +23,11 @@ DATA = Path(os.environ.get("SKVAE_DATA_HOME", "/nonexistent"))
 NEEDED = ["mnist.npz", "fashion_mnist.npz", "olivetti_faces.npz", "house_prices/train.csv.gz"]
 EXAMPLES = sorted(p.stem for p in (DOCS / "examples").glob("plot_*.py"))
 
-pytestmark = pytest.mark.skipif(
-    not all((DATA / name).is_file() for name in NEEDED),
-    reason="the gallery reads the shared data files: set SKVAE_DATA_HOME",
-)
+pytestmark = [
+    pytest.mark.slow,  # builds the whole site and runs every gallery example
+    pytest.mark.skipif(not all((DATA / name).is_file() for name in NEEDED),
+                       reason="the gallery reads the shared data files: set SKVAE_DATA_HOME"),
+]
 
 
 @pytest.fixture(scope="module")

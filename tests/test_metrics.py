@@ -6,10 +6,10 @@ from sklearn.decomposition import PCA
 from sklearn.manifold import TSNE
 
 from skvae import AutoencoderTransformer
+from skvae.comparison import default_estimators
 from skvae.metrics import (
     TRANSDUCTIVE_NOTE,
     compare,
-    default_estimators,
     knn_accuracy,
     knn_r2,
     reconstruction_mse,
@@ -127,3 +127,36 @@ def test_default_estimators_are_the_four_methods_with_shared_settings():
     assert methods["VAE"].max_epochs == methods["AE"].max_epochs == 7
     assert methods["t-SNE"].method == "barnes_hut"
     assert default_estimators(4)["t-SNE"].method == "exact"  # Barnes-Hut allows 3 at most
+
+
+def test_default_estimators_moved_to_comparison_with_a_deprecation_alias():
+    import skvae.comparison
+    import skvae.metrics
+
+    with pytest.warns(DeprecationWarning, match="moved to skvae.comparison.default_estimators"):
+        alias = skvae.metrics.default_estimators
+    assert alias is skvae.comparison.default_estimators
+    with pytest.raises(AttributeError, match="has no attribute 'no_such_name'"):
+        skvae.metrics.no_such_name  # noqa: B018
+
+
+def test_one_naming_rule_for_lists_of_methods():
+    from sklearn.manifold import Isomap
+
+    from skvae.metrics import name_estimators
+
+    assert list(name_estimators([PCA(2), Isomap(), PCA(3), PCA(4)])) == [
+        "PCA", "Isomap", "PCA (1)", "PCA (2)"]
+    pca = PCA(2)
+    assert name_estimators(pca) == {"PCA": pca}
+
+
+def test_compare_returns_the_test_codes_of_every_method(digits_split):
+    X_train, X_test, y_train, y_test = digits_split
+    table, fitted, codes = compare(
+        {"PCA": PCA(2), "t-SNE": TSNE(2, random_state=0)}, X_train[:300], y_train[:300],
+        X_test=X_test, y_test=y_test, return_estimators=True, return_codes=True)
+    np.testing.assert_allclose(codes["PCA"], fitted["PCA"].transform(X_test))
+    # t-SNE's codes of the test rows: its embedding of train + test rows, test part
+    np.testing.assert_allclose(codes["t-SNE"], fitted["t-SNE"].embedding_[300:])
+    assert table["method"].tolist() == ["PCA", "t-SNE"]

@@ -104,7 +104,7 @@ def test_unknown_image_shape_is_a_clear_error():
 
 
 # ---------------------------------------------------------------------- latent
-def test_plot_latent_colours_classes_where_they_are(digits):
+def test_plot_latent_colours_classes_where_they_are():
     Z = np.r_[np.c_[np.full(50, -5.0), np.linspace(-1, 1, 50)],
               np.c_[np.full(50, 5.0), np.linspace(-1, 1, 50)]]
     labels = np.repeat(["left", "right"], 50)
@@ -183,7 +183,7 @@ def test_plot_manifold_maps_a_table_column(tmp_path):
         plot_manifold(model)
 
 
-def test_plot_manifold_without_a_known_range_asks_for_extent(digits):
+def test_plot_manifold_without_a_known_range_asks_for_extent():
     class Decoder:
         n_components = 2
 
@@ -219,7 +219,7 @@ def test_rendered_reconstructions_show_originals_above_reconstructions(digits, n
     assert bool(difference < 1) == (n_components == 64), difference  # exact only with all 64
 
 
-def test_reconstructions_of_a_table_are_a_heat_map(ae, digits):
+def test_reconstructions_of_a_table_are_a_heat_map():
     rows = np.random.RandomState(0).randn(50, 7)
     pca = PCA(3).fit(rows)
     ax = plot_reconstructions([pca], rows, n=5, image_shape=None)

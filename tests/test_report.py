@@ -1,9 +1,20 @@
-"""The markdown of ``skvae compare``'s report."""
+"""``skvae compare``'s report: the markdown table, and figures by what each method can do."""
 
+import os
+
+import matplotlib
 import numpy as np
 import pandas as pd
+import pytest
 
-from skvae.report import format_table
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+from sklearn.decomposition import PCA
+from sklearn.manifold import TSNE, Isomap
+
+from skvae import AutoencoderTransformer
+from skvae.comparison import default_estimators, load_comparison, run_compare
+from skvae.report import format_table, write_report
 
 
 def test_format_table_is_markdown_with_dashes_for_missing_values():
@@ -22,3 +33,53 @@ def test_format_table_is_markdown_with_dashes_for_missing_values():
     tsne = [cell.strip() for cell in lines[3].strip("|").split("|")]
     assert pca[:7] == ["PCA", "2", "0.0012", "0.0001", "0.0532", "0.8187", "0.6167"]
     assert tsne[:7] == ["t-SNE", "2", "4.6", "-", "-", "0.9833", "0.9833"]
+
+
+# ---------------------------------------------------------------------- write_report
+@pytest.fixture(scope="module")
+def digits_data():
+    return load_comparison("digits", max_rows=300)
+
+
+def report_of(data, estimators, out):
+    result = run_compare(data, estimators, settings={"dataset": "digits"})
+    written = write_report(out, result)
+    assert sorted(written) == sorted(os.listdir(out))
+    for name in written:
+        if name.endswith(".png"):
+            image = plt.imread(out / name)
+            assert image[..., :3].std() > 0.05, name  # a picture, not a blank canvas
+    return written, (out / "report.md").read_text()
+
+
+def test_a_method_added_to_the_defaults_gets_a_full_report(digits_data, tmp_path):
+    estimators = default_estimators(2, max_epochs=3, hidden_layer_sizes=(16,), verbose=0)
+    estimators["Isomap"] = Isomap(n_components=2, n_neighbors=10)  # a fifth method: one line
+    written, report = report_of(digits_data, estimators, tmp_path)
+    assert written == ["report.md", "metrics.csv", "embeddings.png", "manifold_ae.png",
+                       "manifold_vae.png", "reconstructions.png", "samples.png", "history.png"]
+    table = pd.read_csv(tmp_path / "metrics.csv")
+    assert table["method"].tolist() == ["PCA", "t-SNE", "AE", "VAE", "Isomap"]
+    isomap = next(line for line in report.splitlines() if line.startswith("| Isomap"))
+    assert f"{table.set_index('method').loc['Isomap', 'trustworthiness']:.4f}" in isomap
+    assert "Missing for t-SNE, Isomap (no inverse)" in report
+    assert "reconstructions by PCA, AE, VAE." in report  # Isomap cannot reconstruct
+    assert "- Isomap: Isomap(n_components=2)" in report  # its settings, by key
+
+
+def test_a_custom_list_of_methods_is_drawn_by_what_each_can_do(digits_data, tmp_path):
+    ae = AutoencoderTransformer(3, hidden_layer_sizes=(16,), max_epochs=3, random_state=0)
+    isomap = Isomap(n_components=2, n_neighbors=10)
+    written, report = report_of(digits_data, [PCA(2), isomap, ae], tmp_path)
+    assert written[2:] == ["embeddings.png", "manifold_autoencodertransformer.png",
+                           "reconstructions.png", "samples.png", "history.png"]
+    assert "t-SNE(AutoencoderTransformer(X)) runs t-SNE on the codes of" in report
+    assert "held at the codes' centre" in report  # a 3-D code: the third one is fixed
+    assert "epochs run: AutoencoderTransformer 3" in report
+
+
+def test_methods_without_inverse_or_sample_get_no_model_figures(digits_data, tmp_path):
+    written, report = report_of(digits_data, {"t-SNE": TSNE(2, random_state=0)}, tmp_path)
+    assert written == ["report.md", "metrics.csv", "embeddings.png"]
+    assert "**t-SNE** cannot embed new rows" in report
+    assert "epochs run: -" in report
