@@ -274,7 +274,41 @@ def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(dim=-1)
 
 
-class ReconstructionLoss(nn.Module):
+class _Criterion(nn.Module):
+    """A criterion made of per-row terms: ``forward`` is ``combine(terms(y_pred, x))``.
+
+    The skorch net calls :meth:`terms` and ``combine`` itself, to record each term.
+    """
+
+    def forward(self, y_pred, x):
+        """Return the batch loss of the module output ``y_pred`` for the rows ``x``.
+
+        Parameters
+        ----------
+        y_pred : tuple of torch.Tensor
+            The module's output, reconstruction first.
+        x : torch.Tensor of shape (n_samples, n_features)
+            The input rows (the target).
+
+        Returns
+        -------
+        loss : torch.Tensor
+            The scalar training loss (``combine(terms(y_pred, x))``).
+
+        Examples
+        --------
+        >>> import torch
+        >>> from skvae.losses import ELBOLoss, ReconstructionLoss
+        >>> ReconstructionLoss("mse").forward((torch.zeros(2, 2), None), torch.ones(2, 2))
+        tensor(1.)
+        >>> y_pred = (torch.zeros(2, 3), torch.zeros(2, 1), torch.zeros(2, 1))
+        >>> ELBOLoss("bce").forward(y_pred, torch.ones(2, 3))
+        tensor(2.0794)
+        """
+        return self.combine(self.terms(y_pred, x))
+
+
+class ReconstructionLoss(_Criterion):
     """Autoencoder criterion: mean per-feature reconstruction error over the batch.
 
     ``forward(y_pred, x)`` takes the module output ``(x_hat, z)``.
@@ -347,32 +381,8 @@ class ReconstructionLoss(nn.Module):
         """
         return terms["recon"].mean()
 
-    def forward(self, y_pred, x):
-        """Return the batch loss of the module output ``y_pred`` for the rows ``x``.
 
-        Parameters
-        ----------
-        y_pred : tuple of torch.Tensor
-            The module's output, ``(x_hat, z)``.
-        x : torch.Tensor of shape (n_samples, n_features)
-            The input rows (the target).
-
-        Returns
-        -------
-        loss : torch.Tensor
-            The scalar training loss (``combine(terms(y_pred, x))``).
-
-        Examples
-        --------
-        >>> import torch
-        >>> from skvae.losses import ReconstructionLoss
-        >>> ReconstructionLoss("mse").forward((torch.zeros(2, 2), None), torch.ones(2, 2))
-        tensor(1.)
-        """
-        return self.combine(self.terms(y_pred, x))
-
-
-class ELBOLoss(nn.Module):
+class ELBOLoss(_Criterion):
     """VAE criterion: ``mean(recon_nll + kl_weight * KL)`` over the batch.
 
     ``forward(y_pred, x)`` takes the module output ``(x_hat, mu, logvar)``. For
@@ -472,28 +482,3 @@ class ELBOLoss(nn.Module):
         """
         weight = self.kl_weight if training else self.beta
         return terms["recon"].mean() + weight * terms["kl"].mean()
-
-    def forward(self, y_pred, x):
-        """Return the batch loss of the module output ``y_pred`` for the rows ``x``.
-
-        Parameters
-        ----------
-        y_pred : tuple of torch.Tensor
-            The module's output, ``(x_hat, mu, logvar)``.
-        x : torch.Tensor of shape (n_samples, n_features)
-            The input rows (the target).
-
-        Returns
-        -------
-        loss : torch.Tensor
-            The scalar training loss (``combine(terms(y_pred, x))``).
-
-        Examples
-        --------
-        >>> import torch
-        >>> from skvae.losses import ELBOLoss
-        >>> y_pred = (torch.zeros(2, 3), torch.zeros(2, 1), torch.zeros(2, 1))
-        >>> ELBOLoss("bce").forward(y_pred, torch.ones(2, 3))
-        tensor(2.0794)
-        """
-        return self.combine(self.terms(y_pred, x))

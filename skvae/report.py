@@ -146,12 +146,10 @@ def _figures(result) -> dict:
         figure = _manifold(result, name, model)
         if figure is not None:
             figures[_file_name("manifold", name)] = figure
-    optional = {"reconstructions.png": _reconstructions, "samples.png": _samples,
-                "history.png": _history}
-    for file_name, draw in optional.items():
-        figure = draw(result)
-        if figure is not None:
-            figures[file_name] = figure
+    for file_name, needs, draw in MODEL_FIGURES:
+        models = _with(result.fitted, *needs)
+        if models:
+            figures[file_name] = draw(result.data, models)
     return figures
 
 
@@ -189,11 +187,7 @@ def _manifold(result, name, model):
                 f"{rest}).")
 
 
-def _reconstructions(result):
-    models = _with(result.fitted, "transform", "inverse_transform")
-    if not models:
-        return None
-    data = result.data
+def _reconstructions(data, models):
     ax = plotting.plot_reconstructions(models, data.X_test, n=10, image_shape=data.image_shape)
     ax.set_title("test rows and their reconstructions")
     what = "images" if data.image_shape else "rows (standardised numbers and one-hot blocks)"
@@ -201,12 +195,8 @@ def _reconstructions(result):
                 f"{_listed(models)}.")
 
 
-def _samples(result):
-    models = _with(result.fitted, "sample")
-    if not models:
-        return None
-    data = result.data
-    axes = np.ravel([plotting.subplots(len(models), panel_size=4.5)])
+def _samples(data, models):
+    axes = _panels(len(models), panel_size=4.5)
     for ax, (name, model) in zip(axes, models.items(), strict=True):
         if data.image_shape is not None:
             plotting.plot_samples(model, 64, image_shape=data.image_shape, ax=ax)
@@ -219,12 +209,9 @@ def _samples(result):
                   f"model's sample() against the test rows: {_listed(models)}.")
 
 
-def _history(result):
-    models = _with(result.fitted, "history_")
-    if not models:
-        return None
+def _history(data, models):
     panels = [(name, key) for name, model in models.items() for key in _curves(model)]
-    axes = np.ravel([plotting.subplots(len(panels), panel_size=3.2)])
+    axes = _panels(len(panels), panel_size=3.2)
     for ax, (name, key) in zip(axes, panels, strict=True):
         plotting.plot_history(models[name], keys=[key], ax=[ax])
         ax.set_title(f"{name} {CURVE_TITLES[key]}")
@@ -236,6 +223,19 @@ def _history(result):
 def _curves(model) -> list[str]:
     """The loss alone, or with its reconstruction and KL terms when there is a KL term."""
     return ["loss", "recon", "kl"] if "train_kl" in model.history_[-1] else ["loss"]
+
+
+def _panels(n_panels, panel_size):
+    """A new figure's axes as a flat array, even for one panel."""
+    return np.ravel([plotting.subplots(n_panels, panel_size=panel_size)])
+
+
+#: The figures drawn from the methods that have every named attribute, and how.
+MODEL_FIGURES = [
+    ("reconstructions.png", ("transform", "inverse_transform"), _reconstructions),
+    ("samples.png", ("sample",), _samples),
+    ("history.png", ("history_",), _history),
+]
 
 
 def _listed(models) -> str:
