@@ -4,8 +4,9 @@ The unit tests pin single-seed bars; this script reports the spread over seeds.
 Documented defaults plus only ``max_epochs`` and ``batch_size``, as in the tests.
 
     python benchmarks/bench_digits.py [--seeds 5] [--epochs 100]
+    python benchmarks/bench_digits.py --smoke --results-dir DIR   # seconds: does it run?
 
-Writes ``benchmarks/results/digits-<device>.json`` and ``.md``.
+Writes ``benchmarks/results/digits-<device>.json`` and ``.md`` (``--results-dir``).
 """
 
 from __future__ import annotations
@@ -13,15 +14,17 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
-from _report import environment, write
+from _report import default_device, environment, parse_args, write
 from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
 
 from skvae import AutoencoderTransformer, VAETransformer
-from skvae._base import resolve_device
 from skvae.metrics import evaluate
+
+#: What ``--smoke`` changes: one seed, one epoch.
+SMOKE = dict(seeds=1, epochs=1)
 
 
 def measure(model, data):
@@ -40,10 +43,10 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=100)
-    args = parser.parse_args()
+    args = parse_args(parser, SMOKE)
     X, y = load_digits(return_X_y=True)
     data = train_test_split(X / 16.0, y, test_size=0.2, random_state=0)
-    device = str(resolve_device("auto"))
+    device = default_device()
     rows = []
     for seed in range(args.seeds):
         nets = dict(n_components=2, max_epochs=args.epochs, batch_size=128, random_state=seed)
@@ -64,7 +67,9 @@ def main():
         print(rows[-1])
     notes = (f"load_digits / 16, train_test_split(test_size=0.2, random_state=0); "
              f"n_components=2, max_epochs={args.epochs}, batch_size=128, other parameters default.")
-    print(write(f"digits-{device}", environment(device), rows, notes).read_text())
+    path = write(f"digits-{device}", environment(device), rows, notes,
+                 results_dir=args.results_dir, smoke=args.smoke)
+    print(path.read_text())
 
 
 if __name__ == "__main__":

@@ -7,10 +7,13 @@ the 2-D codes, and fit time. Plus the issue's extra rows: a dense VAE at
 ``n_components=20`` (the PyTorch example's model) and a denoising autoencoder.
 
     SKVAE_DATA_HOME=../shared/data python benchmarks/bench_images.py [--epochs 10]
-        [--datasets mnist olivetti] [--train-rows N]
+        [--datasets mnist olivetti] [--train-rows N] [--test-rows N]
+    SKVAE_DATA_HOME=../shared/data python benchmarks/bench_images.py --smoke --results-dir DIR
 
-Writes ``benchmarks/results/images-<device>.json`` and ``.md``, with a "must hold"
-section that checks the issue's bars against the numbers just measured.
+Writes ``benchmarks/results/images-<device>.json`` and ``.md`` (``--results-dir``), with
+a "must hold" section that checks the issue's bars against the numbers just measured.
+``--smoke`` (one epoch, 100 / 20 rows) runs on whichever of ``mnist.npz`` and
+``olivetti_faces.npz`` ``SKVAE_DATA_HOME`` holds, and skips (exit 0) when it holds neither.
 """
 
 from __future__ import annotations
@@ -19,18 +22,22 @@ import argparse
 import time
 
 import numpy as np
-from _report import environment, write
+from _report import data_file, default_device, environment, parse_args, skip, write
 from sklearn.decomposition import PCA
 from sklearn.model_selection import train_test_split
 
 from skvae import AutoencoderTransformer, VAETransformer
-from skvae._base import resolve_device
 from skvae.datasets import load_mnist, load_olivetti_faces
 from skvae.metrics import knn_accuracy, reconstruction_mse, trustworthiness
 
 N_COMPONENTS = (2, 16, 32)
 #: Gaussian noise added to the test digits of the denoising row (and used in training).
 DENOISE_LEVEL = 0.5
+#: The data file of each data set (in ``SKVAE_DATA_HOME``).
+FILES = {"mnist": "mnist.npz", "olivetti": "olivetti_faces.npz"}
+#: What ``--smoke`` changes: one epoch, 100 training and 20 test rows of each data set
+#: (20: trustworthiness needs more than twice its 5 neighbours).
+SMOKE = dict(epochs=1, face_epochs=1, train_rows=100, test_rows=20)
 
 #: Per data set: shared settings, and what dense / conv models add to them.
 SETTINGS = {
@@ -51,16 +58,21 @@ SETTINGS = {
 }
 
 
-def load(name, train_rows):
-    """(X_train, X_test, y_train, y_test, image_shape) of a data set."""
+def load(name, train_rows=None, test_rows=None):
+    """(X_train, X_test, y_train, y_test, image_shape) of a data set, optionally only the
+    first ``train_rows`` / ``test_rows`` rows of each part (None: all)."""
     if name == "mnist":
         d = load_mnist()
-        return d.X_train[:train_rows], d.X_test, d.y_train[:train_rows], d.y_test, d.image_shape
-    faces = load_olivetti_faces()
-    # 8 training and 2 test images of each of the 40 subjects
-    split = train_test_split(faces.data, faces.target, test_size=0.2, stratify=faces.target,
-                             random_state=0)
-    return (*split, faces.image_shape)
+        X_train, X_test, y_train, y_test, shape = (d.X_train, d.X_test, d.y_train, d.y_test,
+                                                   d.image_shape)
+    else:
+        faces = load_olivetti_faces()
+        # 8 training and 2 test images of each of the 40 subjects
+        X_train, X_test, y_train, y_test = train_test_split(
+            faces.data, faces.target, test_size=0.2, stratify=faces.target, random_state=0)
+        shape = faces.image_shape
+    return (X_train[:train_rows], X_test[:test_rows], y_train[:train_rows],
+            y_test[:test_rows], shape)
 
 
 def model(kind, arch, n_components, settings, image_shape, epochs, **extra):
@@ -167,7 +179,7 @@ def must_hold(rows, denoise):
     return checks
 
 
-def main():
+def parse():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--epochs", type=int, default=10, help="epochs of the MNIST models")
     parser.add_argument("--face-epochs", type=int, default=300,
@@ -175,35 +187,53 @@ def main():
     parser.add_argument("--datasets", nargs="+", default=["mnist", "olivetti"],
                         choices=["mnist", "olivetti"])
     parser.add_argument("--train-rows", type=int, default=None,
-                        help="use only the first N MNIST training rows (smoke runs)")
-    args = parser.parse_args()
-    device = str(resolve_device("auto"))
-    rows, denoise = [], None
-    for name in args.datasets:
-        data = load(name, args.train_rows)
-        epochs = args.epochs if name == "mnist" else args.face_epochs
-        rows += grid_rows(name, data, epochs)
-        if name == "mnist":
-            denoise = denoising_row(data, epochs)
-    checks = must_hold(rows, denoise)
+                        help="use only the first N training rows of each data set")
+    parser.add_argument("--test-rows", type=int, default=None,
+                        help="use only the first N test rows of each data set")
+    args = parse_args(parser, SMOKE)
+    if args.smoke:  # only what is there: a smoke run never downloads
+        args.datasets = [name for name in args.datasets if data_file(FILES[name])]
+        if not args.datasets:
+            skip(" or ".join(FILES.values()) + " in SKVAE_DATA_HOME")
+    return args
+
+
+def notes(args, checks, denoise):
+    """The markdown above the table: settings, the must-hold checks, the denoising row."""
     lines = ["Settings per data set (plus n_components, image_shape, max_epochs):", ""]
     lines += [f"- {name}: `{settings}`" for name, settings in SETTINGS.items()
               if name in args.datasets]
-    lines += ["", "MNIST: official 60000/10000 split" + (
-        f" (first {args.train_rows} training rows only)" if args.train_rows else "") +
-        ". Olivetti: 8 training / 2 test images per subject (stratified, random_state=0).",
-        "", "## Must hold", "", "| claim | value | bar | holds |", "| --- | --- | --- | --- |"]
+    rows = "".join(f" First {n} {part} rows of each data set only."
+                   for n, part in ((args.train_rows, "training"), (args.test_rows, "test")) if n)
+    lines += ["", "MNIST: official 60000/10000 split. Olivetti: 8 training / 2 test "
+              f"images per subject (stratified, random_state=0).{rows}",
+              "", "## Must hold", "",
+              "| claim | value | bar | holds |", "| --- | --- | --- | --- |"]
     lines += [f"| {claim} | {value:.4g} | {bar} | {'yes' if ok else 'NO'} |"
               for claim, value, bar, ok in checks]
     if denoise:
         lines += ["", "## Denoising (MNIST, dense AE(32))", "",
                   " | ".join(f"{k}: {v:.4g}" if isinstance(v, float) else f"{k}: {v}"
                              for k, v in denoise.items())]
-    lines += ["", "## All models", ""]
+    return "\n".join([*lines, "", "## All models", ""])
+
+
+def main():
+    args = parse()
+    device = default_device()
+    rows, denoise = [], None
+    for name in args.datasets:
+        data = load(name, args.train_rows, args.test_rows)
+        epochs = args.epochs if name == "mnist" else args.face_epochs
+        rows += grid_rows(name, data, epochs)
+        if name == "mnist":
+            denoise = denoising_row(data, epochs)
+    checks = must_hold(rows, denoise)
     extra = {"checks": [dict(zip(("claim", "value", "bar", "holds"), c, strict=True))
                         for c in checks], "denoising": denoise}
-    print(write(f"images-{device}", environment(device), rows, "\n".join(lines), extra)
-          .read_text())
+    path = write(f"images-{device}", environment(device), rows, notes(args, checks, denoise),
+                 extra, results_dir=args.results_dir, smoke=args.smoke)
+    print(path.read_text())
 
 
 if __name__ == "__main__":

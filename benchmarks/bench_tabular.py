@@ -17,8 +17,11 @@ predicting log(SalePrice) from the codes (fitted on the training rows' codes; th
 never see SalePrice).
 
     SKVAE_DATA_HOME=../shared/data python benchmarks/bench_tabular.py [--epochs 100] [--seeds 3]
+    SKVAE_DATA_HOME=../shared/data python benchmarks/bench_tabular.py --smoke --results-dir DIR
 
-Writes ``benchmarks/results/tabular-<device>.json`` and ``.md``.
+Writes ``benchmarks/results/tabular-<device>.json`` and ``.md`` (``--results-dir``).
+``--smoke`` (one seed, one epoch) skips (exit 0) when ``SKVAE_DATA_HOME`` lacks
+``house_prices/train.csv.gz`` or ``test.csv.gz``.
 """
 
 from __future__ import annotations
@@ -27,13 +30,12 @@ import argparse
 import time
 
 import numpy as np
-from _report import environment, write
+from _report import data_file, default_device, environment, parse_args, skip, write
 from sklearn.decomposition import PCA
 from sklearn.model_selection import train_test_split
 from sklearn.neighbors import KNeighborsRegressor
 
 from skvae import AutoencoderTransformer, VAETransformer
-from skvae._base import resolve_device
 from skvae.datasets import load_house_prices
 from skvae.tabular import TableLayout
 
@@ -42,6 +44,9 @@ N_COMPONENTS = (2, 8)
 NETS = dict(hidden_layer_sizes=(256, 128), batch_size=64, lr=1e-3)
 #: KL weights: the true ELBO, and the users' notebook's 0.005 (whose loss had another scale).
 VAE_BETA, NOTEBOOK_BETA = 1.0, 0.005
+#: The data (in ``SKVAE_DATA_HOME``); and what ``--smoke`` changes: one seed, one epoch.
+FILES = ("house_prices/train.csv.gz", "house_prices/test.csv.gz")
+SMOKE = dict(epochs=1, seeds=1)
 
 
 class LayoutPCA:
@@ -125,16 +130,19 @@ def sample_check(vae, train):
     return float(known), float(inside.to_numpy().mean())
 
 
-def main():
+def parse():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--epochs", type=int, default=100)
     parser.add_argument("--seeds", type=int, default=3)
-    args = parser.parse_args()
-    houses = load_house_prices()
-    train, test, y_train, y_test = train_test_split(houses.data, houses.target, test_size=0.2,
-                                                    random_state=0)
-    layout = TableLayout().fit(train)
-    device = str(resolve_device("auto"))
+    args = parse_args(parser, SMOKE)
+    missing = [name for name in FILES if data_file(name) is None]
+    if args.smoke and missing:  # a smoke run never downloads
+        skip(" and ".join(missing) + " in SKVAE_DATA_HOME")
+    return args
+
+
+def fit_all(train, test, y_train, y_test, layout, args):
+    """Fit and measure every contender at every size and seed: (rows, fitted models)."""
     rows, fitted = [], {}
     for seed in range(args.seeds):
         for n_components in N_COMPONENTS:
@@ -151,6 +159,17 @@ def main():
                                                            y_test)})
                 fitted[name, n_components, seed] = model
                 print(rows[-1], flush=True)
+    return rows, fitted
+
+
+def main():
+    args = parse()
+    houses = load_house_prices()
+    train, test, y_train, y_test = train_test_split(houses.data, houses.target, test_size=0.2,
+                                                    random_state=0)
+    layout = TableLayout().fit(train)
+    device = default_device()
+    rows, fitted = fit_all(train, test, y_train, y_test, layout, args)
     known, inside = sample_check(fitted["vae", 8, 0], train)
     unseen = fitted["vae", 8, 0].transform(houses.test)
     checks = must_hold(rows, known, inside, bool(np.isfinite(unseen).all()))
@@ -165,8 +184,9 @@ def main():
     notes += ["", "## All models", ""]
     extra = {"checks": [dict(zip(("claim", "value", "bar", "holds"), c, strict=True))
                         for c in checks]}
-    print(write(f"tabular-{device}", environment(device), rows, "\n".join(notes), extra)
-          .read_text())
+    path = write(f"tabular-{device}", environment(device), rows, "\n".join(notes), extra,
+                 results_dir=args.results_dir, smoke=args.smoke)
+    print(path.read_text())
 
 
 def must_hold(rows, known, inside, unseen_ok):
