@@ -68,7 +68,7 @@ def load_data(train_rows=None):
         mnist = load_mnist()
         return "MNIST", mnist.X_train[:train_rows], mnist.X_test
     rng = np.random.RandomState(0)
-    return ("uniform noise", rng.rand(60000, 784).astype(np.float32)[:train_rows],
+    return ("uniform noise", rng.rand(train_rows or 60000, 784).astype(np.float32),
             rng.rand(10000, 784).astype(np.float32))
 
 

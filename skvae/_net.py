@@ -68,6 +68,12 @@ class AutoencoderNet(NeuralNet):
         self._term_sums = {}
         return self
 
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        """Decide once per fit whether batch losses are read back batch by batch."""
+        super().on_train_begin(net, X=X, y=y, **kwargs)
+        self._read_each_batch = any(type(cb).on_batch_end is not Callback.on_batch_end
+                                    for _, cb in self.callbacks_)
+
     def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
         """Start a history row (skorch) and empty the running sums of the loss terms."""
         super().on_epoch_begin(net, dataset_train=dataset_train,
@@ -96,16 +102,16 @@ class AutoencoderNet(NeuralNet):
 
     def predict_proba(self, X):
         """Decoder means of ``X``'s reconstructions (probabilities for ``"bce"``)."""
+        # kept on the device batch by batch (skorch's default moves each to the CPU)
         outputs = [decoder_mean(y_pred[0], self.criterion_.kind, self.criterion_.groups)
-                   for y_pred in self.forward_iter(X, training=False)]
-        return torch.cat(outputs).detach().cpu().numpy()
+                   for y_pred in self.forward_iter(X, training=False, device=self.device)]
+        return torch.cat(outputs).detach().cpu().numpy()  # cached training outputs need grad
 
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         """Run one train or validation pass; read its losses back once (see the class doc)."""
         if iterator is None:
             return
         self._set_training(training)
-        read_each_batch = self._has_batch_listeners()
         losses, sizes = [], []
         for batch in iterator:
             self.notify("on_batch_begin", batch=batch, training=training)
@@ -113,14 +119,10 @@ class AutoencoderNet(NeuralNet):
             losses.append(step["loss"].detach())
             sizes.append(len(batch[0]))
             self.history.record_batch(prefix + "_batch_size", sizes[-1])
-            if read_each_batch:
+            if self._read_each_batch:
                 self.history.record_batch(prefix + "_loss", losses[-1].item())
             self.notify("on_batch_end", batch=batch, training=training, **step)
         self._record_epoch(prefix, losses, sizes)
-
-    def _has_batch_listeners(self) -> bool:
-        return any(type(cb).on_batch_end is not Callback.on_batch_end
-                   for _, cb in self.callbacks_)
 
     def _record_epoch(self, prefix, losses, sizes):
         sums = self._term_sums.pop(prefix, {})

@@ -326,21 +326,6 @@ class ConvDecoder(nn.Sequential):
         super().__init__(*layers)
 
 
-def _make_network(conv_class, n_features, n_code, architecture, image_shape, conv_channels,
-                  kernel_size, hidden_layer_sizes, activation, dropout) -> nn.Module:
-    """Build the network of :func:`make_encoder` or :func:`make_decoder`.
-
-    ``conv_class`` (:class:`ConvEncoder` or :class:`ConvDecoder`) says which, and
-    ``n_code`` is the narrow end: the encoder's output, the decoder's input.
-    """
-    if architecture == "dense":
-        ends = (n_features, n_code) if conv_class is ConvEncoder else (n_code, n_features)
-        return mlp([ends[0], *hidden_layer_sizes, ends[1]], activation, dropout)
-    image_shape = as_image_shape(image_shape, n_features)
-    return conv_class(image_shape, n_code, conv_channels, kernel_size,
-                      hidden_layer_sizes, activation, dropout)
-
-
 def make_encoder(n_features, n_outputs, *, architecture="dense", image_shape=None,
                  conv_channels=(32, 64), kernel_size=3, hidden_layer_sizes=(256, 128),
                  activation="relu", dropout=0.0) -> nn.Module:
@@ -398,8 +383,10 @@ def make_encoder(n_features, n_outputs, *, architecture="dense", image_shape=Non
     >>> tuple(enc(torch.zeros(5, 784)).shape)
     (5, 2)
     """
-    return _make_network(ConvEncoder, n_features, n_outputs, architecture, image_shape,
-                         conv_channels, kernel_size, hidden_layer_sizes, activation, dropout)
+    if architecture == "dense":
+        return mlp([n_features, *hidden_layer_sizes, n_outputs], activation, dropout)
+    return ConvEncoder(as_image_shape(image_shape, n_features), n_outputs, conv_channels,
+                       kernel_size, hidden_layer_sizes, activation, dropout)
 
 
 def make_decoder(n_features, n_components, *, architecture="dense", image_shape=None,
@@ -462,5 +449,7 @@ def make_decoder(n_features, n_components, *, architecture="dense", image_shape=
     >>> tuple(dec(torch.zeros(5, 2)).shape)
     (5, 784)
     """
-    return _make_network(ConvDecoder, n_features, n_components, architecture, image_shape,
-                         conv_channels, kernel_size, hidden_layer_sizes, activation, dropout)
+    if architecture == "dense":
+        return mlp([n_components, *hidden_layer_sizes, n_features], activation, dropout)
+    return ConvDecoder(as_image_shape(image_shape, n_features), n_components, conv_channels,
+                       kernel_size, hidden_layer_sizes, activation, dropout)

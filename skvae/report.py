@@ -180,11 +180,9 @@ def _manifold(result, name, model):
     else:
         return None
     ax.set_title(f"{name}: decoded latent grid")
-    u, v = plotting.latent_grid(model, 2)
     rest = "; the other dimensions are held at the codes' centre" if fixed is not None else ""
-    return ax, (f"{name}: {what} over a grid of the first two latent dimensions "
-                f"(z0 from {u[0]:.2g} to {u[-1]:.2g}, z1 from {v[0]:.2g} to {v[-1]:.2g}"
-                f"{rest}).")
+    return ax, (f"{name}: {what} over a grid of the first two latent dimensions (their "
+                f"ranges on the axes{rest}).")
 
 
 def _reconstructions(data, models):
