@@ -66,6 +66,15 @@ def skip(reason: str) -> None:
     sys.exit(0)
 
 
+def device_tag(device: str) -> str:
+    """The device part of a result file's name: ``cpu``, or ``cuda-<GPU name>`` (e.g.
+    ``cuda-NVIDIA-H100-80GB-HBM3``), so results from different GPUs never overwrite
+    each other."""
+    if not device.startswith("cuda"):
+        return device
+    return "cuda-" + "-".join(torch.cuda.get_device_name(torch.device(device)).split())
+
+
 def environment(device: str) -> dict:
     """Machine, device, date and library versions, recorded with every result."""
     name = torch.cuda.get_device_name() if device.startswith("cuda") else platform.processor()

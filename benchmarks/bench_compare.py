@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
-from _report import default_device, environment, parse_args, write
+from _report import default_device, device_tag, environment, parse_args, write
 
 #: The issue's time bar for the default run, in seconds.
 DIGITS_BAR_S = 120
@@ -119,7 +119,7 @@ def main():
         "read from each run's metrics.csv (the same table as its report.md).",
         "", "## Must hold", "",
         *(f"- {c}" for c in checks), "", "## Reports"])
-    path = write(f"compare-{device}", environment(device), rows, notes,
+    path = write(f"compare-{device_tag(device)}", environment(device), rows, notes,
                  extra={"checks": checks}, results_dir=args.results_dir, smoke=args.smoke)
     print(path.read_text())
 

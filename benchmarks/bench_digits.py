@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
-from _report import default_device, environment, parse_args, write
+from _report import default_device, device_tag, environment, parse_args, write
 from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
 from sklearn.metrics import roc_auc_score
@@ -67,7 +67,7 @@ def main():
         print(rows[-1])
     notes = (f"load_digits / 16, train_test_split(test_size=0.2, random_state=0); "
              f"n_components=2, max_epochs={args.epochs}, batch_size=128, other parameters default.")
-    path = write(f"digits-{device}", environment(device), rows, notes,
+    path = write(f"digits-{device_tag(device)}", environment(device), rows, notes,
                  results_dir=args.results_dir, smoke=args.smoke)
     print(path.read_text())
 

@@ -22,7 +22,7 @@ import argparse
 import time
 
 import numpy as np
-from _report import data_file, default_device, environment, parse_args, skip, write
+from _report import data_file, default_device, device_tag, environment, parse_args, skip, write
 from sklearn.decomposition import PCA
 from sklearn.model_selection import train_test_split
 
@@ -231,7 +231,8 @@ def main():
     checks = must_hold(rows, denoise)
     extra = {"checks": [dict(zip(("claim", "value", "bar", "holds"), c, strict=True))
                         for c in checks], "denoising": denoise}
-    path = write(f"images-{device}", environment(device), rows, notes(args, checks, denoise),
+    path = write(f"images-{device_tag(device)}", environment(device), rows,
+                 notes(args, checks, denoise),
                  extra, results_dir=args.results_dir, smoke=args.smoke)
     print(path.read_text())
 

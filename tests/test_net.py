@@ -17,6 +17,9 @@ from torch.optim.lr_scheduler import StepLR
 
 from skvae import AutoencoderTransformer, VAETransformer
 
+#: Devices the exact-equality tests run on: the CPU, and the GPU where there is one.
+DEVICES = ["cpu", *(["cuda"] if torch.cuda.is_available() else [])]
+
 
 def test_batch_history_matches_skorchs_layout(small_X):
     vae = VAETransformer(hidden_layer_sizes=(8,), max_epochs=2, batch_size=16,
@@ -50,19 +53,19 @@ def test_no_host_sync_per_batch(small_X, monkeypatch):
     assert any("optim" in c for c in callers)  # the spy works
 
 
-def hand_written_training(X, seed, batch_size, epochs):
+def hand_written_training(X, seed, batch_size, epochs, device="cpu"):
     """The reference loop: one tensor, randperm slices, Adam, same module and loss."""
     from skvae.losses import ReconstructionLoss
     from skvae.modules import Autoencoder
 
-    with torch.random.fork_rng(devices=[]):
+    with torch.random.fork_rng(devices=[0] if torch.device(device).type == "cuda" else []):
         torch.manual_seed(int(np.random.RandomState(seed).randint(np.iinfo(np.int32).max)))
-        module = Autoencoder(X.shape[1], 2, hidden_layer_sizes=(8,))
+        module = Autoencoder(X.shape[1], 2, hidden_layer_sizes=(8,)).to(device)
         criterion = ReconstructionLoss("mse")
         optimizer = torch.optim.Adam(module.parameters(), lr=1e-3)
-        data = torch.tensor(X, dtype=torch.float32)
+        data = torch.tensor(X, dtype=torch.float32, device=device)
         for _ in range(epochs):
-            order = torch.randperm(len(data))
+            order = torch.randperm(len(data), device=device)
             for start in range(0, len(data), batch_size):
                 xb = data[order[start:start + batch_size]]
                 optimizer.zero_grad()
@@ -71,11 +74,12 @@ def hand_written_training(X, seed, batch_size, epochs):
     return module
 
 
-def test_fast_path_trains_exactly_like_a_hand_written_loop(small_X):
+@pytest.mark.parametrize("device", DEVICES)
+def test_fast_path_trains_exactly_like_a_hand_written_loop(small_X, device):
     """The batched data path changes speed, not results: same seed, same weights."""
     ae = AutoencoderTransformer(hidden_layer_sizes=(8,), batch_size=16, max_epochs=4,
-                                random_state=3).fit(small_X)
-    reference = hand_written_training(small_X, seed=3, batch_size=16, epochs=4)
+                                device=device, random_state=3).fit(small_X)
+    reference = hand_written_training(small_X, seed=3, batch_size=16, epochs=4, device=device)
     for ours, theirs in zip(ae.net_.module_.parameters(), reference.parameters(), strict=True):
         torch.testing.assert_close(ours, theirs, rtol=0, atol=0)
 
