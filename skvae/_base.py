@@ -28,7 +28,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import _validation
 from ._data import RowDataset, map_batches, training_tensor
-from ._net import OPTIMIZERS, build_net, resolve_device
+from ._net import OPTIMIZERS, build_net, interrupted_message, resolve_device, run_training
 from .layers import ACTIVATIONS, ARCHITECTURES, NOISES
 from .losses import RECONSTRUCTION_LOSSES, decoder_mean
 
@@ -199,14 +199,13 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         cuda = [device.index or 0] if device.type == "cuda" else []
         with torch.random.fork_rng(devices=cuda):
             torch.manual_seed(seed)
-            if epochs is None:
-                net.fit(dataset)
-            else:
-                net.partial_fit(dataset, epochs=epochs)
+            self.interrupted_ = run_training(net, dataset, epochs)
         net.module_.eval()
         self.net_ = net
         self.history_ = net.history
         self.n_iter_ = len(net.history)
+        if self.interrupted_:
+            _validation.warn_user(interrupted_message(self, epochs or self.max_epochs))
 
     # ------------------------------------------------------------------ infer
     @property
@@ -376,3 +375,4 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
+

@@ -9,8 +9,11 @@ scikit-learn parameters into one: optimizer, device, callbacks, early stopping.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
+import signal
+import threading
 
 import torch
 from skorch import NeuralNet
@@ -21,7 +24,8 @@ from .callbacks import EpochProgress
 from .exceptions import TrainingDivergedError
 from .losses import decoder_mean
 
-__all__ = ["OPTIMIZERS", "AutoencoderNet", "build_net", "resolve_device"]
+__all__ = ["OPTIMIZERS", "AutoencoderNet", "build_net", "interrupted_message", "resolve_device",
+           "run_training", "stop_on_interrupt"]
 
 OPTIMIZERS = {
     "adam": torch.optim.Adam,
@@ -61,6 +65,9 @@ class AutoencoderNet(NeuralNet):
 
     Parameters are those of :class:`skorch.NeuralNet`.
     """
+
+    #: Set by :func:`stop_on_interrupt` when Ctrl-C arrives during training.
+    stop_requested_ = False
 
     def initialize(self):
         """Initialise as skorch does, plus the per-epoch sums of the loss terms."""
@@ -122,6 +129,8 @@ class AutoencoderNet(NeuralNet):
             if self._read_each_batch:
                 self.history.record_batch(prefix + "_loss", losses[-1].item())
             self.notify("on_batch_end", batch=batch, training=training, **step)
+            if self.stop_requested_:  # Ctrl-C arrived: stop between steps (skorch ends the fit)
+                raise KeyboardInterrupt
         self._record_epoch(prefix, losses, sizes)
 
     def _record_epoch(self, prefix, losses, sizes):
@@ -144,6 +153,62 @@ class AutoencoderNet(NeuralNet):
                 "training diverged. Lower `lr`, scale the input features "
                 "(e.g. StandardScaler or MinMaxScaler), or lower `beta`."
             )
+
+
+@contextlib.contextmanager
+def stop_on_interrupt(net: AutoencoderNet):
+    """Turn Ctrl-C (SIGINT) during training into a stop at the end of the current step.
+
+    The first SIGINT sets ``net.stop_requested_``; the net finishes the step it is in
+    and ends training (skorch's ``fit`` treats the ``KeyboardInterrupt`` it then
+    raises as the end of training and runs its ``on_train_end`` callbacks, e.g.
+    ``EarlyStopping`` restoring the best weights). A second SIGINT stops at once.
+    Only where Python delivers signals (the main thread) and where SIGINT has a
+    Python handler that is not "ignore": elsewhere nothing changes.
+    """
+    net.stop_requested_ = False
+    previous = signal.getsignal(signal.SIGINT)
+    if (threading.current_thread() is not threading.main_thread()
+            or previous in (None, signal.SIG_IGN)):
+        yield
+        return
+
+    def request_stop(signum, frame):
+        if net.stop_requested_:
+            raise KeyboardInterrupt
+        net.stop_requested_ = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def run_training(net: AutoencoderNet, dataset, epochs=None) -> bool:
+    """Train ``net`` on ``dataset``; return whether Ctrl-C stopped it early.
+
+    ``epochs=None`` initialises and trains from scratch (skorch's ``fit``); a number
+    continues for that many epochs (``partial_fit``). After an interrupt the history
+    keeps only complete epochs (rows an interrupt cut short lack ``dur``).
+    """
+    with stop_on_interrupt(net):
+        if epochs is None:
+            net.fit(dataset)
+        else:
+            net.partial_fit(dataset, epochs=epochs)
+    while net.stop_requested_ and net.history and "dur" not in net.history[-1]:
+        del net.history[-1]
+    return net.stop_requested_
+
+
+def interrupted_message(estimator, epochs: int) -> str:
+    """The warning of a ``fit`` that Ctrl-C stopped (see :func:`stop_on_interrupt`)."""
+    return (f"Training was interrupted (Ctrl-C) after {estimator.n_iter_} complete epoch(s) "
+            f"of {epochs}. {type(estimator).__name__} is fitted with the weights of the "
+            "last complete step (it replaces any earlier fit); history_ and n_iter_ count "
+            "the complete epochs and interrupted_ is True. Call fit again to train from "
+            "scratch, or set warm_start=True to continue.")
 
 
 def resolve_device(device) -> torch.device:

@@ -127,7 +127,11 @@ class AutoencoderTransformer(BaseAutoencoder):
         ``train_recon``, ``dur``, and ``valid_loss`` / ``valid_recon`` with a validation
         split. ``history_[:, "train_loss"]`` gives the curve.
     n_iter_ : int
-        Epochs trained.
+        Epochs trained (complete ones, when training was interrupted).
+    interrupted_ : bool
+        Whether Ctrl-C (SIGINT) stopped the last ``fit`` early. Training then stops at
+        the end of the current step, keeps the weights trained so far (replacing any
+        earlier fit) and warns; a second Ctrl-C stops at once. See the user guide.
     layout_ : skvae.tabular.TableLayout or None
         The column layout, when fitted on a DataFrame with categorical columns.
     groups_ : tuple of tuples of int

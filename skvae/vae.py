@@ -162,7 +162,11 @@ class VAETransformer(BaseAutoencoder):
         ``kl_weight``, ``dur``, and the ``valid_*`` counterparts with a validation split
         (those use the target weight ``beta``).
     n_iter_ : int
-        Epochs trained.
+        Epochs trained (complete ones, when training was interrupted).
+    interrupted_ : bool
+        Whether Ctrl-C (SIGINT) stopped the last ``fit`` early. Training then stops at
+        the end of the current step, keeps the weights trained so far (replacing any
+        earlier fit) and warns; a second Ctrl-C stops at once. See the user guide.
     layout_ : skvae.tabular.TableLayout or None
         The column layout, when fitted on a DataFrame with categorical columns.
     groups_ : tuple of tuples of int
