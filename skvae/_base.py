@@ -28,9 +28,45 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import _validation
 from ._data import RowDataset, map_batches, training_tensor
-from ._net import OPTIMIZERS, build_net, interrupted_message, resolve_device, run_training
+from ._net import (
+    OPTIMIZERS,
+    build_net,
+    interrupted_message,
+    resolve_device,
+    run_training,
+    set_missing_values,
+)
 from .layers import ACTIVATIONS, ARCHITECTURES, NOISES
-from .losses import RECONSTRUCTION_LOSSES, decoder_mean
+from .likelihoods import RECONSTRUCTION_LOSSES, decoder_mean, split_missing
+
+#: scikit-learn's checks of each parameter on its own (run when ``fit`` starts); what
+#: depends on the data or on several parameters is checked in :mod:`skvae._validation`.
+PARAMETER_CONSTRAINTS: dict = {
+    "n_components": [Interval(Integral, 1, None, closed="left")],
+    "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+    "activation": [StrOptions(set(ACTIVATIONS))],
+    "reconstruction_loss": [StrOptions(set(RECONSTRUCTION_LOSSES))],
+    "dropout": [Interval(Real, 0, 1, closed="left")],
+    "architecture": [StrOptions(set(ARCHITECTURES))],
+    "image_shape": ["array-like", None],
+    "conv_channels": ["array-like"],
+    "kernel_size": [Interval(Integral, 1, None, closed="left")],
+    "noise": [StrOptions(set(NOISES)), None],
+    "noise_level": [Interval(Real, 0, None, closed="left")],
+    "categorical_groups": [list, tuple, None],
+    "batch_size": [Interval(Integral, 1, None, closed="left")],
+    "max_epochs": [Interval(Integral, 1, None, closed="left")],
+    "lr": [Interval(Real, 0, None, closed="neither")],
+    "optimizer": [StrOptions(set(OPTIMIZERS)), type],
+    "weight_decay": [Interval(Real, 0, None, closed="left")],
+    "validation_fraction": [Interval(Real, 0, 1, closed="neither"), None],
+    "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), None],
+    "device": [str, torch.device],
+    "random_state": ["random_state"],
+    "verbose": ["verbose"],
+    "warm_start": ["boolean"],
+    "callbacks": [list, None],
+}
 
 
 class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator,
@@ -41,32 +77,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     """
 
     # ------------------------------------------------------------------ declare
-    _parameter_constraints: dict = {
-        "n_components": [Interval(Integral, 1, None, closed="left")],
-        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
-        "activation": [StrOptions(set(ACTIVATIONS))],
-        "reconstruction_loss": [StrOptions(set(RECONSTRUCTION_LOSSES))],
-        "dropout": [Interval(Real, 0, 1, closed="left")],
-        "architecture": [StrOptions(set(ARCHITECTURES))],
-        "image_shape": ["array-like", None],
-        "conv_channels": ["array-like"],
-        "kernel_size": [Interval(Integral, 1, None, closed="left")],
-        "noise": [StrOptions(set(NOISES)), None],
-        "noise_level": [Interval(Real, 0, None, closed="left")],
-        "categorical_groups": [list, tuple, None],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "lr": [Interval(Real, 0, None, closed="neither")],
-        "optimizer": [StrOptions(set(OPTIMIZERS)), type],
-        "weight_decay": [Interval(Real, 0, None, closed="left")],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither"), None],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), None],
-        "device": [str, torch.device],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
-        "warm_start": ["boolean"],
-        "callbacks": [list, None],
-    }
+    _parameter_constraints: dict = PARAMETER_CONSTRAINTS
 
     def __init__(self, n_components=2, *, hidden_layer_sizes=(256, 128), activation="relu",
                  reconstruction_loss="mse", dropout=0.0, architecture="dense",
@@ -114,8 +125,9 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         """The codes ``transform`` returns for a batch of rows."""
 
     @abstractmethod
-    def _score_rows(self, module, x: torch.Tensor) -> torch.Tensor:
-        """The per-row scores ``score_samples`` returns for a batch of rows."""
+    def _score_rows(self, module, x: torch.Tensor, target: torch.Tensor, observed) -> torch.Tensor:
+        """The per-row scores ``score_samples`` returns for a batch: ``x`` is the encoder's
+        input, ``target`` the rows (missing entries 0), ``observed`` their mask or None."""
 
     @abstractmethod
     def sample(self, n_samples=1, random_state=None):
@@ -175,18 +187,24 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             X = _validation.validate_rows(self, X)
         else:
             X, self.layout_, self.groups_ = _validation.validate_training_rows(self, X)
+        missing = _validation.check_values(X)
         _validation.check_unit_range(X, self.reconstruction_loss, self.groups_)
         module_params = _validation.module_params(self, X.shape[1])
+        if warm:
+            _validation.check_same_architecture(self, module_params)
+        else:
+            self.fill_values_ = _validation.column_means(X, missing)
         self._check_params()
         device = resolve_device(self.device)
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
-        valid_index = _validation.validation_rows(self.validation_fraction, len(X), rng)
+        valid_index = _validation.validation_rows(self.validation_fraction, X.shape[0], rng)
         if warm:
             net = copy.deepcopy(self.net_)
         else:
             net = build_net(self, module_params=module_params, n_features=X.shape[1],
                             device=device, valid_index=valid_index)
+        set_missing_values(net, self.fill_values_ if missing else None)
         self._train(net, X, device, seed, epochs=self.max_epochs if warm else None)
         self._after_fit(X, seed)
 
@@ -251,9 +269,18 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         """
         check_is_fitted(self)
         X = _validation.validate_rows(self, X)
+        _validation.check_values(X)
         module = self._eval_module()
-        Z = map_batches(lambda x: self._encode(module, x), X, self._device)
+        Z = map_batches(lambda x: self._encode(module, self._model_input(x)), X, self._device)
         return Z.astype(X.dtype, copy=False)
+
+    def _model_input(self, x: torch.Tensor) -> torch.Tensor:
+        """The encoder's input: missing (NaN) entries replaced by ``fill_values_``."""
+        return self._split(x, True)[0]
+
+    def _split(self, x: torch.Tensor, missing: bool) -> tuple:
+        """``(encoder input, target, observed)`` of a batch (see :func:`split_missing`)."""
+        return split_missing(x, torch.as_tensor(self.fill_values_, device=x.device), missing)
 
     def inverse_transform(self, X):
         """Decode latent codes back to the input space.
@@ -335,9 +362,10 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         """
         check_is_fitted(self)
         X = _validation.validate_rows(self, X)
+        missing = _validation.check_values(X)
         _validation.check_unit_range(X, self.reconstruction_loss, self.groups_)
         module = self._eval_module()
-        return map_batches(lambda x: self._score_rows(module, x), X,
+        return map_batches(lambda x: self._score_rows(module, *self._split(x, missing)), X,
                            self._device).astype(np.float64)
 
     def score(self, X, y=None):
@@ -374,5 +402,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        tags.input_tags.allow_nan = True  # missing values: masked out of the loss
+        tags.input_tags.sparse = True  # densified batch by batch
         return tags
 

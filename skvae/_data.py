@@ -21,6 +21,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 
 #: Rows per forward pass at inference time: large enough to amortise per-call
@@ -37,6 +38,10 @@ INFERENCE_BATCH_SIZE = 1024
 #: stays in pinned host memory and each batch is copied to the device on the fly.
 DEVICE_MEMORY_SHARE = 0.5
 
+#: Inference outputs kept on the device before they are copied into the (preallocated)
+#: host result: few transfers, and bounded device memory for any number of rows.
+OUTPUT_FLUSH_BYTES = 64 * 2**20
+
 
 def as_float_tensor(X, device) -> torch.Tensor:
     """``X`` as a float32 tensor on ``device``; shares memory when ``X`` is float32 on the CPU.
@@ -49,18 +54,79 @@ def as_float_tensor(X, device) -> torch.Tensor:
         return torch.from_numpy(X).to(device)
 
 
-def training_tensor(X, device: torch.device) -> torch.Tensor:
-    """The training array as one float32 tensor, on ``device`` when it fits there.
+def host_rows(X, start: int, stop: int) -> torch.Tensor:
+    """Rows ``start:stop`` of an array or sparse matrix as a dense float32 CPU tensor.
+
+    Converts only those rows (float64, non-contiguous or sparse input never becomes a
+    full-size float32 copy); float32 C-contiguous rows are a view.
+    """
+    rows = X[start:stop]
+    return as_float_tensor(rows.toarray() if sp.issparse(rows) else rows, "cpu")
+
+
+def training_tensor(X, device: torch.device):
+    """The training rows on ``device`` when they fit there: a float32 tensor, or
+    :class:`SparseRows` for a sparse matrix (densified batch by batch).
 
     On a GPU whose free memory cannot comfortably hold the data (see
-    :data:`DEVICE_MEMORY_SHARE`), the tensor stays in pinned host memory instead and
+    :data:`DEVICE_MEMORY_SHARE`), the rows stay in (pinned) host memory instead and
     :class:`BatchIterator` copies each batch over asynchronously.
     """
+    n_bytes = SparseRows.nbytes(X) if sp.issparse(X) else np.asarray(X).size * 4
+    fits = True
     if device.type == "cuda":
-        free_bytes, _ = torch.cuda.mem_get_info(device)
-        if np.asarray(X).size * 4 > DEVICE_MEMORY_SHARE * free_bytes:
-            return as_float_tensor(X, "cpu").pin_memory()  # pin_memory copies
+        fits = n_bytes <= DEVICE_MEMORY_SHARE * torch.cuda.mem_get_info(device)[0]
+    if sp.issparse(X):
+        return SparseRows(X, device if fits else "cpu")
+    if not fits:
+        return as_float_tensor(X, "cpu").pin_memory()  # pin_memory copies
     return as_float_tensor(X, device)
+
+
+class SparseRows:
+    """A sparse matrix's rows on a device; indexing gathers rows into a dense float32 tensor.
+
+    The CSR arrays become three tensors (shared with the float32 CSR copy on the CPU,
+    copied once to a GPU); ``rows[index]`` (an index tensor or a slice) scatters the
+    selected rows' stored values into a zero tensor of ``(len(index), n_features)``
+    on the same device, so only one batch is ever dense (as skorch densifies sparse
+    input per batch). ``len``, ``device`` and ``shape`` work as for a tensor.
+    """
+
+    def __init__(self, X, device):
+        self.csr = sp.csr_matrix(X, dtype=np.float32)
+        self.csr.sum_duplicates()
+        self.shape = self.csr.shape
+        self.device = torch.device(device)
+        self.crow = torch.from_numpy(self.csr.indptr.astype(np.int64)).to(self.device)
+        self.col = torch.from_numpy(self.csr.indices).to(self.device)
+        self.val = torch.from_numpy(self.csr.data).to(self.device)
+
+    @staticmethod
+    def nbytes(X) -> int:
+        """Bytes of the tensors a sparse matrix becomes."""
+        return X.nnz * 8 + (X.shape[0] + 1) * 8
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, index) -> torch.Tensor:
+        if isinstance(index, slice):
+            index = torch.arange(*index.indices(len(self)), device=self.device)
+        index = torch.as_tensor(index, device=self.device).reshape(-1)
+        starts = self.crow[index]
+        counts = self.crow[index + 1] - starts
+        rows = torch.repeat_interleave(torch.arange(len(index), device=self.device), counts)
+        first = torch.cumsum(counts, 0) - counts  # where each row's entries start in the batch
+        offsets = (torch.arange(len(rows), device=self.device)
+                   + torch.repeat_interleave(starts - first, counts))
+        dense = torch.zeros((len(index), self.shape[1]), device=self.device)
+        dense[rows, self.col[offsets].long()] = self.val[offsets]
+        return dense
+
+    def subset(self, index) -> SparseRows:
+        """Rows ``index`` as new sparse rows on the same device."""
+        return SparseRows(self.csr[np.asarray(index)], self.device)
 
 
 class RowDataset(torch.utils.data.Dataset):
@@ -82,7 +148,9 @@ class RowDataset(torch.utils.data.Dataset):
         return self.X[i], self.X[i]
 
     def subset(self, index) -> RowDataset:
-        """Rows ``index`` as a new dataset (one gather on the device)."""
+        """Rows ``index`` as a new dataset (one gather on the device; sparse stays sparse)."""
+        if isinstance(self.X, SparseRows):
+            return RowDataset(self.X.subset(index))
         return RowDataset(self.X[torch.as_tensor(index, device=self.X.device)])
 
 
@@ -143,24 +211,30 @@ class HoldoutSplit:
 def map_batches(fn, X, device, batch_size: int = INFERENCE_BATCH_SIZE) -> np.ndarray:
     """Apply ``fn`` (row-wise, tensor -> tensor) to ``X`` in chunks; return one float32 array.
 
-    ``X`` is converted to float32 once (no copy when it already is, see
-    :func:`as_float_tensor`); chunks are zero-copy views on the CPU and move to
-    ``device`` one at a time. Every chunk has exactly ``batch_size`` rows (the last
-    one zero-padded, see :data:`INFERENCE_BATCH_SIZE`). Outputs stay on the device
-    and are concatenated and copied to the host once.
+    ``X`` (an array or a sparse matrix) is converted to float32 chunk by chunk (see
+    :func:`host_rows`): memory beyond the input and the result stays bounded. Every
+    chunk has exactly ``batch_size`` rows (the last one zero-padded, see
+    :data:`INFERENCE_BATCH_SIZE`). Outputs stay on the device until they reach
+    :data:`OUTPUT_FLUSH_BYTES`, then go into one preallocated host array.
     """
-    X_all = as_float_tensor(X, "cpu")
-    n = len(X_all)
-    outputs = []
+    n = X.shape[0]
+    result, pending, pending_bytes, done = None, [], 0, 0
     with torch.inference_mode():
-        for start in range(0, n, batch_size):
-            chunk = X_all[start:start + batch_size].to(device, non_blocking=True)
+        for start in range(0, max(n, 1), batch_size):
+            chunk = host_rows(X, start, start + batch_size).to(device, non_blocking=True)
             rows = len(chunk)
             if rows < batch_size:
                 padding = chunk.new_zeros((batch_size - rows, *chunk.shape[1:]))
                 chunk = torch.cat([chunk, padding])
-            outputs.append(fn(chunk)[:rows])
-        return torch.cat(outputs).cpu().numpy()
+            pending.append(fn(chunk)[:rows])
+            pending_bytes += pending[-1].numel() * 4
+            if result is None:
+                result = np.empty((n, *pending[-1].shape[1:]), dtype=np.float32)
+            if pending_bytes >= OUTPUT_FLUSH_BYTES or start + batch_size >= n:
+                block = torch.cat(pending).cpu().numpy()
+                result[done:done + len(block)] = block
+                done, pending, pending_bytes = done + len(block), [], 0
+    return result
 
 
 def evenly_spaced_rows(X, max_rows: int):
@@ -173,6 +247,6 @@ def evenly_spaced_rows(X, max_rows: int):
     >>> evenly_spaced_rows(np.arange(10)[:, None], 4).ravel()
     array([0, 3, 6, 9])
     """
-    if len(X) <= max_rows:
+    if X.shape[0] <= max_rows:
         return X
-    return X[np.linspace(0, len(X) - 1, max_rows).round().astype(int)]
+    return X[np.linspace(0, X.shape[0] - 1, max_rows).round().astype(int)]

@@ -25,7 +25,7 @@ from .exceptions import TrainingDivergedError
 from .losses import decoder_mean
 
 __all__ = ["OPTIMIZERS", "AutoencoderNet", "build_net", "interrupted_message", "resolve_device",
-           "run_training", "stop_on_interrupt"]
+           "run_training", "set_missing_values", "stop_on_interrupt"]
 
 OPTIMIZERS = {
     "adam": torch.optim.Adam,
@@ -68,6 +68,8 @@ class AutoencoderNet(NeuralNet):
 
     #: Set by :func:`stop_on_interrupt` when Ctrl-C arrives during training.
     stop_requested_ = False
+    #: What the encoder sees for a missing entry (see :func:`set_missing_values`).
+    input_fill_ = None
 
     def initialize(self):
         """Initialise as skorch does, plus the per-epoch sums of the loss terms."""
@@ -86,6 +88,13 @@ class AutoencoderNet(NeuralNet):
         super().on_epoch_begin(net, dataset_train=dataset_train,
                                dataset_valid=dataset_valid, **kwargs)
         self._term_sums = {}
+
+    def infer(self, x, **fit_params):
+        """The module's output for ``x``, whose missing (NaN) entries the encoder sees as
+        ``input_fill_`` (set when the training data has missing values)."""
+        if self.input_fill_ is not None:
+            x = torch.where(torch.isnan(x), self.input_fill_, x)
+        return super().infer(x, **fit_params)
 
     def get_iterator(self, dataset, training=False):
         """Tensor-slice batches of ``dataset`` (shuffled when training)."""
@@ -183,6 +192,21 @@ def stop_on_interrupt(net: AutoencoderNet):
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def set_missing_values(net: AutoencoderNet, fill_values) -> None:
+    """Prepare ``net`` for training data with missing values (``fill_values``: each
+    feature's fill for the encoder's input) or without (None).
+
+    With missing values the criterion leaves NaN entries out of the loss and the
+    encoder sees them as the fill; without, both keep the fast path (no masks). A warm
+    start keeps the masked loss once it was needed.
+    """
+    criterion = net.criterion_ if net.initialized_ else net.criterion
+    criterion.missing = fill_values is not None or (net.initialized_ and criterion.missing)
+    net.input_fill_ = None
+    if fill_values is not None:
+        net.input_fill_ = torch.as_tensor(fill_values, device=resolve_device(net.device))
 
 
 def run_training(net: AutoencoderNet, dataset, epochs=None) -> bool:

@@ -15,6 +15,8 @@ import warnings
 from numbers import Integral
 
 import numpy as np
+import pandas as pd
+import scipy.sparse as sp
 from sklearn.utils import check_array
 from sklearn.utils.validation import validate_data
 
@@ -25,6 +27,15 @@ from .tabular import TableLayout, has_categorical_columns
 #: The float dtypes skvae computes in (float32 on the device, either at the API).
 FLOAT_DTYPES = (np.float64, np.float32)
 
+#: Sparse formats accepted as they are (others are converted by scikit-learn).
+SPARSE_FORMATS = ("csr", "csc")
+
+#: Values scanned at once by the input checks (bounded temporary memory).
+SCAN_CHUNK_VALUES = 2**20
+
+#: The largest magnitude that survives the conversion to float32.
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
 
 # ---------------------------------------------------------------------- rows
 def validate_training_rows(estimator, X):
@@ -34,6 +45,7 @@ def validate_training_rows(estimator, X):
     :class:`~skvae.tabular.TableLayout` (whose one-hot blocks become the groups);
     anything else must be numeric, with ``categorical_groups`` checked against it.
     """
+    check_frame_columns(X)
     if not has_categorical_columns(X):
         X = validate_numeric(estimator, X, reset=True)
         names = list(getattr(estimator, "feature_names_in_", []))
@@ -52,6 +64,7 @@ def validate_training_rows(estimator, X):
 def validate_rows(estimator, X):
     """Rows for a fitted estimator: through its table layout when it has one."""
     layout = getattr(estimator, "layout_", None)
+    check_frame_columns(X)
     if layout is None:
         return validate_numeric(estimator, X)
     if not hasattr(X, "columns"):
@@ -64,9 +77,12 @@ def validate_rows(estimator, X):
 
 
 def validate_numeric(estimator, X, reset=False):
-    """``validate_data`` for numeric rows, with a clear error for non-numeric input."""
+    """``validate_data`` for numeric rows (arrays, DataFrames, CSR/CSC matrices), with a
+    clear error for non-numeric input. NaN and ``pd.NA`` are missing values (kept as
+    NaN); infinities and values beyond float32 are errors (:func:`check_values`)."""
     try:
-        return validate_data(estimator, X, dtype=FLOAT_DTYPES, reset=reset)
+        return validate_data(estimator, X, dtype=FLOAT_DTYPES, reset=reset,
+                             accept_sparse=SPARSE_FORMATS, ensure_all_finite=False)
     except ValueError as exc:
         if "could not convert" not in str(exc):
             raise
@@ -79,6 +95,83 @@ def validate_numeric(estimator, X, reset=False):
             "inside a ColumnTransformer, or pass a pandas DataFrame: its categorical "
             "columns then get softmax heads."
         ) from None
+
+
+def check_frame_columns(X) -> None:
+    """DataFrame columns skvae cannot learn from, or cannot tell apart: clear errors."""
+    if not isinstance(X, pd.DataFrame):
+        return
+    duplicated = X.columns[X.columns.duplicated()].unique().tolist()
+    if duplicated:
+        raise ValueError(
+            f"X has duplicate column names {duplicated}: each column must have its own name. "
+            "Rename them, e.g. X.columns = [...] or pd.io.common.dedup_names."
+        )
+    for column in X.columns:
+        dtype = X[column].dtype
+        if pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_timedelta64_dtype(
+                dtype) or isinstance(dtype, pd.PeriodDtype):
+            raise TypeError(
+                f"Column {column!r} holds dates or durations ({dtype}), which skvae cannot "
+                "model directly. Convert it to numbers first, e.g. X[col].dt.year, "
+                "(X[col] - X[col].min()).dt.days, or X[col].dt.total_seconds(), or drop it."
+            )
+
+
+def check_values(X) -> bool:
+    """Scan ``X`` in chunks for values skvae cannot use; return whether it has NaN.
+
+    NaN are missing values (allowed); +-inf and finite values beyond float32's range
+    (which would become inf on the device) are errors naming the value.
+    """
+    values = X.data if sp.issparse(X) else X
+    if values.size == 0:
+        return False
+    flat = values.reshape(-1) if values.flags.c_contiguous or sp.issparse(X) else None
+    rows = max(1, SCAN_CHUNK_VALUES // max(1, values.shape[-1]))
+    if flat is not None:
+        chunks = (flat[i:i + SCAN_CHUNK_VALUES] for i in range(0, flat.size, SCAN_CHUNK_VALUES))
+    else:
+        chunks = (values[i:i + rows] for i in range(0, values.shape[0], rows))
+    has_nan = False
+    for chunk in chunks:
+        with np.errstate(invalid="ignore"):
+            biggest = np.nanmax(np.abs(chunk), initial=0.0)
+        has_nan = has_nan or bool(np.isnan(chunk).any())
+        if not biggest <= FLOAT32_MAX:
+            raise ValueError(
+                f"X holds the value {_extreme(chunk)!r}, beyond float32's range "
+                f"(|x| <= {FLOAT32_MAX:.4g}), in which skvae computes. Scale the data first "
+                "(e.g. StandardScaler, np.log1p), or replace infinities with NaN: NaN "
+                "marks a missing value."
+            )
+    return has_nan
+
+
+def _extreme(chunk) -> float:
+    with np.errstate(invalid="ignore"):
+        return float(chunk.reshape(-1)[np.nanargmax(np.abs(chunk).reshape(-1))])
+
+
+def column_means(X, has_nan: bool) -> np.ndarray:
+    """Each feature's mean over its observed (non-NaN) values, as float32 (0 where none)."""
+    if sp.issparse(X):
+        return np.nan_to_num(np.asarray(X.mean(axis=0)).ravel()).astype(np.float32)
+    if not has_nan:
+        return X.mean(axis=0, dtype=np.float64).astype(np.float32)
+    rows = max(1, SCAN_CHUNK_VALUES // max(1, X.shape[1]))
+    sums, counts = np.zeros(X.shape[1]), np.zeros(X.shape[1])
+    for start in range(0, len(X), rows):
+        chunk = X[start:start + rows]
+        sums += np.nansum(chunk, axis=0)
+        counts += (~np.isnan(chunk)).sum(axis=0)
+    empty = np.flatnonzero(counts == 0)
+    if len(empty):
+        raise ValueError(
+            f"X has no observed value in column(s) {empty[:10].tolist()}: nothing can be "
+            "learned from them. Drop those columns before fitting."
+        )
+    return (sums / counts).astype(np.float32)
 
 
 def declared_groups(categorical_groups, X, names) -> tuple:
@@ -100,7 +193,9 @@ def declared_groups(categorical_groups, X, names) -> tuple:
                 "names of X, each column in at most one block."
             )
         block = X[:, list(index)]
-        if not (np.isin(block, (0, 1)).all() and (block.sum(axis=1) <= 1).all()):
+        block = block.toarray() if sp.issparse(block) else block
+        if not (np.isin(block[~np.isnan(block)], (0, 1)).all()
+                and (np.nansum(block, axis=1) <= 1).all()):
             raise ValueError(
                 f"categorical_groups entry {list(group)!r} is not one-hot: its columns "
                 "must hold 0/1 with at most one 1 per row (all zeros for a missing "
@@ -112,19 +207,25 @@ def declared_groups(categorical_groups, X, names) -> tuple:
 
 
 def check_unit_range(X, reconstruction_loss, groups):
-    """A Bernoulli likelihood (``"bce"``) needs the plain features in [0, 1]."""
-    if reconstruction_loss != "bce" or X.size == 0:
+    """A Bernoulli likelihood (``"bce"``) needs the plain, observed features in [0, 1]."""
+    if reconstruction_loss != "bce" or X.shape[0] * X.shape[1] == 0:
         return
     if groups:  # one-hot blocks have their own (softmax) likelihood
         X = X[:, feature_layout(groups, X.shape[1])[0]]
-        if X.size == 0:
+        if X.shape[1] == 0:
             return
-    low, high = float(X.min()), float(X.max())
+    values = X.data if sp.issparse(X) else X
+    if values.size == 0:
+        return
+    with np.errstate(invalid="ignore"):
+        low, high = float(np.nanmin(values, initial=np.inf)), float(np.nanmax(values,
+                                                                                initial=-np.inf))
     if low < 0 or high > 1:
+        bad = low if low < 0 else high
         raise ValueError(
-            "reconstruction_loss='bce' needs every value in [0, 1], but X has values in "
-            f"[{low:.4g}, {high:.4g}]. Scale the data first (e.g. MinMaxScaler), or use "
-            "reconstruction_loss='mse'."
+            f"reconstruction_loss='bce' needs every value in [0, 1], but X holds {bad!r} "
+            f"(its values range over [{low!r}, {high!r}]). Scale the data first (e.g. "
+            "MinMaxScaler, or np.clip for rounding errors), or use reconstruction_loss='mse'."
         )
 
 
@@ -170,6 +271,30 @@ def module_params(estimator, n_features) -> dict:
         noise=estimator.noise,
         noise_level=_noise_level(estimator.noise, estimator.noise_level),
     )
+
+
+#: What a warm start cannot change: the module's shape and its loss.
+ARCHITECTURE_PARAMS = ("n_components", "hidden_layer_sizes", "activation", "dropout",
+                       "architecture", "image_shape", "conv_channels", "kernel_size", "noise",
+                       "noise_level")
+
+
+def check_same_architecture(estimator, params) -> None:
+    """A warm start continues the fitted net: its architecture parameters must not change."""
+    net = estimator.net_
+    built = {key: net.get_params()[f"module__{key}"] for key in ARCHITECTURE_PARAMS}
+    asked = {**params, "n_components": estimator.n_components}
+    changed = [f"{key}={asked[key]!r} (fitted: {built[key]!r})" for key in ARCHITECTURE_PARAMS
+               if asked[key] != built[key]]
+    if estimator.reconstruction_loss != net.criterion_.kind:
+        changed.append(f"reconstruction_loss={estimator.reconstruction_loss!r} "
+                       f"(fitted: {net.criterion_.kind!r})")
+    if changed:
+        raise ValueError(
+            f"warm_start=True continues training the fitted network, but {', '.join(changed)} "
+            "changed it. Set warm_start=False to train a new network with the new "
+            "parameters, or restore the fitted values."
+        )
 
 
 def _image_shape(estimator, n_features):

@@ -187,12 +187,14 @@ class AutoencoderTransformer(BaseAutoencoder):
     def _encode(self, module, x):
         return module.encode(x)
 
-    def _score_rows(self, module, x):
-        return -reconstruction_error(module(x)[0], x, self.reconstruction_loss, self.groups_)
+    def _score_rows(self, module, x, target, observed):
+        return -reconstruction_error(module(x)[0], target, self.reconstruction_loss, self.groups_,
+                                     observed)
 
     def _after_fit(self, X, seed):
         module = self._eval_module()
-        codes = map_batches(module.encode, evenly_spaced_rows(X, DENSITY_MAX_ROWS), self._device)
+        codes = map_batches(lambda x: module.encode(self._model_input(x)),
+                            evenly_spaced_rows(X, DENSITY_MAX_ROWS), self._device)
         density = GaussianMixture(
             n_components=min(N_DENSITY_COMPONENTS, len(codes)), reg_covar=1e-4, random_state=seed
         )

@@ -275,10 +275,10 @@ class VAETransformer(BaseAutoencoder):
         eps = torch.randn(N_ELBO_SAMPLES, 1, self.n_components, generator=generator)[:n_draws]
         return module.decode_posterior(mu, logvar, eps.to(x.device)), mu, logvar
 
-    def _score_rows(self, module, x):
+    def _score_rows(self, module, x, target, observed):
         x_hat, mu, logvar = self._posterior_decodes(module, x, N_ELBO_SAMPLES)
-        return monte_carlo_elbo(x_hat, x, mu, logvar, self.reconstruction_loss,
-                                self.noise_variance_, self.groups_)
+        return monte_carlo_elbo(x_hat, target, mu, logvar, self.reconstruction_loss,
+                                self.noise_variance_, self.groups_, observed)
 
     def _after_fit(self, X, seed):
         self.noise_variance_ = float("nan")
@@ -288,11 +288,15 @@ class VAETransformer(BaseAutoencoder):
         elif self.reconstruction_loss == "mse":
             module = self._eval_module()
             rows = evenly_spaced_rows(X, NOISE_VARIANCE_MAX_ROWS)
-            errors = map_batches(
-                lambda x: posterior_mse(self._posterior_decodes(module, x, NOISE_VARIANCE_DRAWS)[0],
-                                        x, self.groups_),
-                rows, self._device)
+            missing = bool(self.net_.criterion_.missing)
+            errors = map_batches(lambda x: self._posterior_mse(module, x, missing), rows,
+                                 self._device)
             self.noise_variance_ = max(float(np.mean(errors)), MIN_NOISE_VARIANCE)
+
+    def _posterior_mse(self, module, x, missing):
+        x, target, observed = self._split(x, missing)
+        x_hat = self._posterior_decodes(module, x, NOISE_VARIANCE_DRAWS)[0]
+        return posterior_mse(x_hat, target, self.groups_, observed)
 
     def sample(self, n_samples=1, random_state=None):
         """Generate rows by decoding draws from the prior N(0, I).

@@ -237,11 +237,13 @@ def test_auto_device_is_cpu_without_cuda(fitted):
 
 # ---------------------------------------------------------------- bad input
 @pytest.mark.parametrize("bad, match", [
-    (np.nan, "Input X contains NaN"),
-    (np.inf, "Input X contains infinity"),
+    (np.inf, r"X holds the value inf, beyond float32's range"),
+    (-np.inf, r"X holds the value -inf, beyond float32's range"),
+    (1e39, r"X holds the value 1e\+39, beyond float32's range .*replace infinities with NaN"),
 ])
-def test_nan_and_inf_are_rejected(small_X, bad, match):
-    X = small_X.copy()
+def test_infinite_and_float32_overflowing_values_are_rejected(small_X, bad, match):
+    """NaN is a missing value (tests/test_missing.py); these would become inf on the device."""
+    X = small_X.astype(np.float64)
     X[3, 2] = bad
     with pytest.raises(ValueError, match=match):
         AutoencoderTransformer(**FAST).fit(X)
@@ -276,8 +278,14 @@ def test_empty_array_is_rejected():
 def test_bce_needs_values_in_unit_interval(small_X):
     X = small_X.copy()
     X[0, 0], X[1, 1] = -0.5, 2.0
-    msg = r"'bce' needs every value in \[0, 1\], but X has values in \[-0.5, 2\].*MinMaxScaler"
+    msg = (r"'bce' needs every value in \[0, 1\], but X holds -0.5 \(its values range over "
+           r"\[-0.5, 2.0\]\).*MinMaxScaler")
     with pytest.raises(ValueError, match=msg):
+        VAETransformer(**FAST, reconstruction_loss="bce").fit(X)
+    # a rounding error above 1 is shown as it is, not rounded away
+    X = np.clip(small_X, 0, 1).astype(np.float64)
+    X[2, 3] = 1.0000001
+    with pytest.raises(ValueError, match=r"but X holds 1\.0000001 .*np\.clip"):
         VAETransformer(**FAST, reconstruction_loss="bce").fit(X)
 
 
@@ -384,8 +392,8 @@ def test_failed_fit_leaves_the_fitted_model_usable(Estimator, small_X):
     est = Estimator(**FAST).fit(small_X)
     Z, net = est.transform(small_X), est.net_
     bad = small_X.copy()
-    bad[0, 0] = np.nan
-    with pytest.raises(ValueError, match="contains NaN"):
+    bad[0, 0] = np.inf
+    with pytest.raises(ValueError, match="beyond float32's range"):
         est.fit(np.c_[bad, bad])
     with pytest.raises(TrainingDivergedError):
         est.fit(small_X * 1e20)

@@ -16,8 +16,8 @@ validate = pytest.importorskip("numpydoc.validate")
 
 MODULES = [
     "skvae", "skvae.callbacks", "skvae.cli", "skvae.comparison", "skvae.datasets",
-    "skvae.exceptions", "skvae.images", "skvae.layers", "skvae.losses", "skvae.metrics",
-    "skvae.modules", "skvae.plotting", "skvae.report", "skvae.tabular",
+    "skvae.exceptions", "skvae.images", "skvae.layers", "skvae.likelihoods", "skvae.losses",
+    "skvae.metrics", "skvae.modules", "skvae.plotting", "skvae.report", "skvae.tabular",
 ]
 
 #: Checks not enforced: extended summary, See Also, named return values (scikit-learn

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 import torch
 
-from skvae import AutoencoderTransformer, VAETransformer
+from skvae import AutoencoderTransformer
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 
