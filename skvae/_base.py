@@ -189,6 +189,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             X, self.layout_, self.groups_ = _validation.validate_training_rows(self, X)
         missing = _validation.check_values(X)
         _validation.check_unit_range(X, self.reconstruction_loss, self.groups_)
+        _validation.check_code_width(self, X.shape[1])
         module_params = _validation.module_params(self, X.shape[1])
         if warm:
             _validation.check_same_architecture(self, module_params)

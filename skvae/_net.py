@@ -250,6 +250,14 @@ def resolve_device(device) -> torch.device:
             f"device={device!r} is not a device torch knows ({exc}). "
             "Use 'auto', 'cpu', 'cuda' or 'cuda:N'."
         ) from None
+    backend = getattr(torch.backends, resolved.type, None) or getattr(torch, resolved.type, None)
+    if resolved.type not in ("cpu", "cuda") and not (
+            hasattr(backend, "is_available") and backend.is_available()):
+        raise ValueError(
+            f"device={device!r} was requested but torch has no usable {resolved.type!r} "
+            f"backend on this machine (torch.backends.{resolved.type}.is_available() is not "
+            "True). Use device='auto' (CUDA when available, else the CPU) or device='cpu'."
+        )
     if resolved.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(
             f"device={device!r} was requested but CUDA is not available on this machine "
@@ -287,6 +295,8 @@ def build_net(estimator, *, module_params, n_features, device, valid_index) -> A
 
 def training_callbacks(estimator, validation: bool) -> list:
     """The model's own callbacks, copies of the user's (checked), progress and early stopping."""
+    for position, callback in enumerate(estimator.callbacks or []):
+        _check_callback(callback, position)
     user = copy.deepcopy(estimator.callbacks or [])
     for position, callback in enumerate(user):
         _check_needs_validation(callback, position, validation)
@@ -299,6 +309,18 @@ def training_callbacks(estimator, validation: bool) -> list:
             EarlyStopping(monitor=monitor, patience=estimator.n_iter_no_change, load_best=True)
         )
     return callbacks
+
+
+def _check_callback(callback, position):
+    """What skorch accepts: a Callback (instance or class), or a (name, Callback) pair."""
+    named = isinstance(callback, tuple) and len(callback) == 2 and isinstance(callback[0], str)
+    item = callback[1] if named else callback
+    if not (isinstance(item, Callback) or (isinstance(item, type) and issubclass(item, Callback))):
+        raise TypeError(
+            f"callbacks[{position}] is {callback!r} ({type(callback).__name__}), not a skorch "
+            "callback. Pass instances of skorch.callbacks.Callback, e.g. "
+            "callbacks=[EpochScoring('neg_mean_squared_error')], or (name, callback) pairs."
+        )
 
 
 def _check_needs_validation(callback, position, validation):

@@ -33,6 +33,9 @@ SPARSE_FORMATS = ("csr", "csc")
 #: Values scanned at once by the input checks (bounded temporary memory).
 SCAN_CHUNK_VALUES = 2**20
 
+#: Rows ``fit`` needs: an autoencoder's code density (for ``sample``) needs two codes.
+MIN_TRAINING_ROWS = 2
+
 #: The largest magnitude that survives the conversion to float32.
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 
@@ -57,6 +60,10 @@ def validate_training_rows(estimator, X):
             "anyway. Drop categorical_groups, or one-hot encode X yourself."
         )
     validate_data(estimator, X, skip_check_array=True, reset=True)
+    if len(X) < MIN_TRAINING_ROWS:
+        raise ValueError(f"Found {len(X)} row(s) while a minimum of {MIN_TRAINING_ROWS} is "
+                         f"required by {type(estimator).__name__}. Pass more rows.")
+    _warn_numbers_as_categories(X)
     layout = TableLayout().fit(X)
     return layout.transform(X), layout, layout.groups_
 
@@ -82,7 +89,8 @@ def validate_numeric(estimator, X, reset=False):
     NaN); infinities and values beyond float32 are errors (:func:`check_values`)."""
     try:
         return validate_data(estimator, X, dtype=FLOAT_DTYPES, reset=reset,
-                             accept_sparse=SPARSE_FORMATS, ensure_all_finite=False)
+                             accept_sparse=SPARSE_FORMATS, ensure_all_finite=False,
+                             ensure_min_samples=MIN_TRAINING_ROWS if reset else 1)
     except ValueError as exc:
         if "could not convert" not in str(exc):
             raise
@@ -95,6 +103,31 @@ def validate_numeric(estimator, X, reset=False):
             "inside a ColumnTransformer, or pass a pandas DataFrame: its categorical "
             "columns then get softmax heads."
         ) from None
+
+
+def _warn_numbers_as_categories(X) -> None:
+    """An object column holding only numbers is probably a number column read as text."""
+    for column in X.select_dtypes(include="object").columns:
+        values = X[column].dropna()
+        if len(values) and all(isinstance(v, (int, float, np.number)) and not isinstance(
+                v, (bool, np.bool_)) for v in values):
+            warn_user(
+                f"Column {column!r} has dtype object but holds only numbers: it is one-hot "
+                f"encoded as {values.nunique()} categories. If it is a number, convert it "
+                f"first (X[{column!r}] = pd.to_numeric(X[{column!r}])); if it is a category, "
+                "make that explicit (X[col].astype('category')) to silence this warning."
+            )
+
+
+def check_code_width(estimator, n_features) -> None:
+    """More latent dimensions than features: a warning (nothing is compressed)."""
+    if estimator.n_components > n_features:
+        warn_user(
+            f"n_components={estimator.n_components} is larger than the number of features "
+            f"({n_features}): the codes are wider than the data, so nothing is compressed "
+            "and an autoencoder can learn the identity. Use n_components <= "
+            f"{n_features}."
+        )
 
 
 def check_frame_columns(X) -> None:

@@ -7,14 +7,15 @@ decodes with a softmax (cross-entropy) head. The block positions are the
 ``groups`` the losses use (:mod:`skvae.losses`).
 
 scikit-learn does the work: a :class:`~sklearn.compose.ColumnTransformer` of
-:class:`~sklearn.preprocessing.StandardScaler` then
-:class:`~sklearn.impute.SimpleImputer` for the numbers, and
+:class:`~sklearn.preprocessing.StandardScaler` for the numbers, and
 :class:`~sklearn.preprocessing.OneHotEncoder` (``handle_unknown="ignore"``) for the
 categories. This module adds what they do not: telling the column kinds apart,
 the categories of ``category`` columns in their own order, clear errors, and the
 original dtypes on the way back. Missing values and unseen categories:
 
-* a missing numeric value is replaced by the training mean (0 once standardised);
+* a missing numeric value stays NaN: the estimators leave it out of the loss (the
+  model learns from the observed entries) and the encoder sees the training mean
+  (0 once standardised);
 * a missing categorical value is a category of its own when the training column
   has missing values (as ``OneHotEncoder`` treats NaN): in the house prices data a
   missing ``PoolQC`` means "no pool", which is worth modelling, and ``sample`` then
@@ -23,9 +24,12 @@ original dtypes on the way back. Missing values and unseen categories:
   becomes an all-zero block: it contributes nothing to the loss and the encoder
   sees "none of the known categories".
 
-``inverse_transform`` returns a DataFrame with the original columns and dtypes:
-numeric values un-standardised (rounded for integer columns), each categorical
-column the most probable training category.
+``inverse_transform`` returns a DataFrame with the original columns and dtypes
+(nullable ``Int64`` / ``Float64`` / ``boolean`` and ``string`` too): numeric values
+un-standardised (rounded for integer columns), each categorical column the most
+probable training category. The dtypes are stored as plain descriptions, so a
+pickled layout loads where pandas lacks the training machine's optional backends
+(e.g. pyarrow-backed strings).
 """
 
 from __future__ import annotations
@@ -36,8 +40,6 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 from sklearn.compose import ColumnTransformer
-from sklearn.impute import SimpleImputer
-from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 __all__ = ["TableLayout", "has_categorical_columns", "is_categorical"]
@@ -169,7 +171,7 @@ class TableLayout:
         for column in df.columns:
             _check_column(df[column], column)
         self.columns_ = list(df.columns)
-        self.dtypes_ = df.dtypes.copy()
+        self.dtypes_ = {c: _portable_dtype(df[c].dtype) for c in df.columns}
         self.numeric_ = [c for c in df.columns if not is_categorical(df[c])]
         self.categorical_ = [c for c in df.columns if is_categorical(df[c])]
         self.categories_ = {c: _categories(df[c]) for c in self.categorical_}
@@ -184,8 +186,7 @@ class TableLayout:
         return self
 
     def _transformer(self) -> ColumnTransformer:  # module-level helpers only: it is pickled
-        numbers = make_pipeline(StandardScaler(),  # NaN are ignored when fitting, kept
-                                SimpleImputer(strategy="constant", fill_value=0.0))
+        numbers = StandardScaler()  # NaN are ignored when fitting, kept by transform
         categories = OneHotEncoder(
             categories=[self.categories_[c] for c in self.categorical_],
             handle_unknown="ignore", sparse_output=False,
@@ -197,7 +198,7 @@ class TableLayout:
     def _numeric_scaler(self):
         if not self.numeric_:
             return None
-        return self.transformer_.named_transformers_["numeric"][0]
+        return self.transformer_.named_transformers_["numeric"]
 
     def _prepared(self, df):
         """The training columns in order: numbers as float64, categories as objects."""
@@ -222,7 +223,7 @@ class TableLayout:
         Returns
         -------
         features : ndarray of shape (n_samples, ``n_features_``)
-            Standardised numeric columns (a missing value becomes 0, the mean), then a
+            Standardised numeric columns (a missing value stays NaN), then a
             one-hot block per categorical column, in float32.
 
         Examples
@@ -267,13 +268,29 @@ class TableLayout:
         if self.numeric_:
             numbers = self._numeric_scaler().inverse_transform(features[:, :n_numeric])
             for j, column in enumerate(self.numeric_):
-                out[column] = _restore_numeric(numbers[:, j], self.dtypes_[column])
+                out[column] = _restore_numeric(numbers[:, j], self._dtype(column))
         if self.categorical_:
             encoder = self.transformer_.named_transformers_["categorical"]
             values = encoder.inverse_transform(features[:, n_numeric:])
             for j, column in enumerate(self.categorical_):
-                out[column] = pd.Series(values[:, j]).astype(self.dtypes_[column])
+                out[column] = pd.Series(values[:, j]).astype(self._dtype(column))
         return pd.DataFrame(out)[self.columns_]
+
+    def _dtype(self, column):
+        """The training dtype of ``column``, rebuilt from its stored description."""
+        description = self.dtypes_[column]
+        if description == "category":
+            known = [c for c in self.categories_[column] if not pd.isna(c)]
+            return pd.CategoricalDtype(known)
+        if description == "ordered category":
+            known = [c for c in self.categories_[column] if not pd.isna(c)]
+            return pd.CategoricalDtype(known, ordered=True)
+        if description == "str":  # pandas 3's default string dtype, NaN for missing
+            try:
+                return pd.StringDtype(na_value=np.nan)
+            except TypeError:  # pandas < 2.3
+                return np.dtype(object)
+        return ptypes.pandas_dtype(description)
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         """Name the features: the numeric columns, then ``column=category`` per block.
@@ -343,9 +360,22 @@ def _as_numbers(series, column) -> np.ndarray:
 
 
 def _restore_numeric(values, dtype):
+    """Decoded numbers in the column's training dtype (integers rounded; nullable
+    extension dtypes such as ``Int64`` and ``Float64`` kept)."""
     if ptypes.is_integer_dtype(dtype):
-        return np.round(values).astype(dtype if isinstance(dtype, np.dtype) else "Int64")
-    return values.astype(dtype)
+        values = np.round(values)
+    if isinstance(dtype, np.dtype):
+        return values.astype(dtype)
+    return pd.array(values, dtype=dtype)
+
+
+def _portable_dtype(dtype) -> str:
+    """A dtype as a string that rebuilds it on any pandas (see ``TableLayout._dtype``)."""
+    if isinstance(dtype, pd.CategoricalDtype):
+        return "ordered category" if dtype.ordered else "category"
+    if isinstance(dtype, pd.StringDtype):
+        return "string" if dtype.na_value is pd.NA else "str"
+    return str(dtype)
 
 
 def _one_hot_name(column, category) -> str:

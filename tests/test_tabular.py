@@ -75,9 +75,10 @@ def test_layout_round_trips_values_and_dtypes():
 def test_layout_standardises_numbers_and_one_hot_encodes_categories():
     frame = pd.DataFrame({"x": [1.0, 3.0, np.nan], "c": ["a", "b", None], "d": ["u", "v", "u"]})
     layout = TableLayout().fit(frame)
-    # a missing number -> the mean; a missing category -> its own category (c had some)
+    # a missing number stays missing (the estimators mask it); a missing category is
+    # its own category (c had some)
     np.testing.assert_allclose(layout.transform(frame),
-                               [[-1, 1, 0, 0, 1, 0], [1, 0, 1, 0, 0, 1], [0, 0, 0, 1, 1, 0]])
+                               [[-1, 1, 0, 0, 1, 0], [1, 0, 1, 0, 0, 1], [np.nan, 0, 0, 1, 1, 0]])
     assert layout.groups_ == ((1, 2, 3), (4, 5))
     # unseen: a new category, and "missing" in d, which had no missing values
     unseen = layout.transform(pd.DataFrame({"c": ["z"], "x": [2.0], "d": [None], "extra": [0]}))
