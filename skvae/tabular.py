@@ -233,8 +233,8 @@ class TableLayout:
         >>> df = pd.DataFrame({"size": [50.0, 70.0, 90.0], "kind": ["flat", "house", "flat"]})
         >>> layout = TableLayout().fit(df)
         >>> layout.transform(pd.DataFrame({"kind": ["house", "castle"], "size": [70.0, None]}))
-        array([[0., 0., 1.],
-               [0., 0., 0.]], dtype=float32)
+        array([[ 0.,  0.,  1.],
+               [nan,  0.,  0.]], dtype=float32)
         """
         return self.transformer_.transform(self._prepared(df)).astype(np.float32)
 
