@@ -11,6 +11,10 @@ Data sets (``--dataset``): ``digits``; ``mnist``, ``fashion-mnist`` and ``olivet
 or a path to a CSV file (its ``--target`` column is held back and used only to colour
 and score the embeddings; other non-numeric columns are categorical).
 
+The data and the ``--out`` folder are checked before any training. Ctrl-C stops the
+run at once (exit status 130) and leaves ``--out`` as it was: the report is drawn in a
+hidden folder and moved into ``--out`` only when complete.
+
 The work is done elsewhere: :mod:`skvae.comparison` loads and runs the comparison,
 :mod:`skvae.report` writes the report.
 """
@@ -18,14 +22,29 @@ The work is done elsewhere: :mod:`skvae.comparison` loads and runs the compariso
 from __future__ import annotations
 
 import argparse
-import os
+import contextlib
+import gc
+import re
+import signal
 import sys
+import textwrap
+import threading
+import warnings
 
 from . import __version__, plotting
 from .comparison import CSV_PATH, DATASETS, DEFAULT_MAX_ROWS, load_comparison, run_compare
-from .report import format_table, write_report
+from .report import check_report_folder, format_table, write_report
 
 __all__ = ["build_parser", "main"]
+
+#: Exit status after Ctrl-C, as shells report a process that SIGINT ended (128 + 2).
+INTERRUPTED = 130
+#: Start of the warning of a fit that Ctrl-C stopped (skvae's estimators emit it).
+INTERRUPTED_FIT = "Training was interrupted"
+
+
+class _Interrupted(BaseException):
+    """Ctrl-C outside training. Not a ``KeyboardInterrupt``, which skorch's fit loop swallows."""
 
 
 def _positive_int(text: str) -> int:
@@ -45,6 +64,13 @@ def _dataset(text: str) -> str:
         f"unknown data set {text!r}: choose one of {', '.join(DATASETS)}, or give the path "
         "of a .csv (or .csv.gz) file"
     )
+
+
+def _plain(rest: str) -> str:
+    """``--help`` text from reST: ``literal`` and :role:`~target` become plain words."""
+    rest = re.sub(r"``([^`]+)``", r"\1", re.sub(r":[a-z]+:`~?([^`]+)`", r"\1", rest))
+    return "\n\n".join(textwrap.fill(" ".join(paragraph.split()), 88, break_on_hyphens=False)
+                       for paragraph in rest.strip().split("\n\n"))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -69,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="command")
     compare_parser = commands.add_parser(
         "compare", help="fit PCA, t-SNE, an autoencoder and a VAE; write a report",
-        description=__doc__.split("\n\n", 1)[1],
+        description=_plain(__doc__.split("\n\n", 1)[1]),
         formatter_class=argparse.RawDescriptionHelpFormatter)
     options = compare_parser.add_argument
     options("--dataset", type=_dataset, default="digits", metavar="NAME|PATH.csv",
@@ -109,7 +135,8 @@ def main(argv=None) -> int:
     -------
     status : int
         0 on success, 2 when the data or an option cannot be used (the error is
-        printed to stderr). Malformed options exit through argparse.
+        printed to stderr, before any training), 130 after Ctrl-C (nothing is
+        written). Malformed options exit through argparse.
 
     Examples
     --------
@@ -131,6 +158,29 @@ def main(argv=None) -> int:
     2
     """
     args = build_parser().parse_args(argv)
+    status = _interruptible(_compare, args)
+    if argv is None:  # the command's own process, about to exit: spare the interpreter's
+        gc.freeze()   # final collections of torch's objects (about 1 s of each exit)
+    return status
+
+
+def _interruptible(command, args) -> int:
+    """Run ``command(args)``; after Ctrl-C, say so in one line and return 130."""
+    try:
+        with _stop_on_sigint(), warnings.catch_warnings():
+            # a fit that Ctrl-C stopped warns as it ends: raise there, skipping its
+            # follow-up work (e.g. the AE's code density) and the measures
+            warnings.filterwarnings("error", INTERRUPTED_FIT, UserWarning)
+            return command(args)
+    except (_Interrupted, KeyboardInterrupt, UserWarning) as exc:
+        if isinstance(exc, UserWarning) and not str(exc).startswith(INTERRUPTED_FIT):
+            raise
+        print("skvae compare: interrupted, nothing written", file=sys.stderr, flush=True)
+        return INTERRUPTED
+
+
+def _compare(args) -> int:
+    """``skvae compare``: check, load, fit and measure, then write the report."""
     try:
         _check_can_report(args.out)
         data = load_comparison(args.dataset, target=args.target, max_rows=args.max_rows,
@@ -151,9 +201,32 @@ def main(argv=None) -> int:
 
 def _check_can_report(out_dir):
     """Fail before any training when the report could not be written."""
+    check_report_folder(out_dir, option="--out")
     plotting.pyplot()  # a clear ImportError naming the [plot] extra without matplotlib
-    if os.path.exists(out_dir) and not os.path.isdir(out_dir):
-        raise ValueError(f"--out {out_dir!r} is a file; give a folder for the report.")
+
+
+@contextlib.contextmanager
+def _stop_on_sigint():
+    """Make Ctrl-C (SIGINT) end the run at once, wherever it is; restore the handler after.
+
+    During a network's training the estimator's own handler takes over (it stops at
+    the end of the current step and sets ``interrupted_``, which
+    :func:`~skvae.comparison.run_compare` turns into a ``KeyboardInterrupt``). Only
+    the main thread can set signal handlers; elsewhere Ctrl-C is left as it is.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, frame):
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # let the clean-up finish
+        raise _Interrupted
+
+    previous = signal.signal(signal.SIGINT, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 if __name__ == "__main__":  # pragma: no cover

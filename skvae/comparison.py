@@ -30,7 +30,7 @@ from sklearn.model_selection import train_test_split
 
 from . import datasets
 from .autoencoder import AutoencoderTransformer
-from .metrics import compare, is_classification
+from .metrics import compare, is_classification, name_estimators
 from .tabular import TableLayout, is_categorical
 from .vae import VAETransformer
 
@@ -215,7 +215,11 @@ def _images(name, max_rows, data_home, random_state) -> ComparisonData:
 def _csv(path, target, max_rows, random_state) -> ComparisonData:
     if not os.path.isfile(path):
         raise ValueError(f"--dataset {path!r}: no such file. Give the path of a CSV file.")
-    frame = pd.read_csv(path)
+    try:
+        frame = pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise ValueError(f"--dataset {path!r} cannot be read as a CSV file ({exc}). Give a "
+                         "comma-separated, UTF-8 file with a header row.") from None
     y, label_name = None, None
     if target is not None:
         if target not in frame.columns:
@@ -241,8 +245,11 @@ def _table(name, frame, y, label_name, max_rows, random_state) -> ComparisonData
             frame, y, test_size=TEST_SIZE, random_state=random_state,
             stratify=y if is_classification(y) else None)
     layout = TableLayout().fit(train)
+    _check_has_numbers(name, layout, label_name)
     names = layout.get_feature_names_out()
-    X_train, X_test = (pd.DataFrame(layout.transform(part), columns=names)
+    # PCA, t-SNE and the distance-based measures need complete rows: a missing number
+    # gets the training mean (0 once standardised)
+    X_train, X_test = (pd.DataFrame(layout.transform(part), columns=names).fillna(0.0)
                        for part in (train, test))
     return ComparisonData(
         name, X_train, X_test, y_train, y_test, label_name=label_name,
@@ -251,6 +258,18 @@ def _table(name, frame, y, label_name, max_rows, random_state) -> ComparisonData
                     f"(standardised) and {len(layout.categorical_)} categorical ones "
                     f"(one-hot, {len(names) - len(layout.numeric_)} features)",
         net_params=dict(categorical_groups=[list(g) for g in layout.groups_], batch_size=64))
+
+
+def _check_has_numbers(name, layout, label_name):
+    """A table without numeric columns leaves the report nothing to draw: say so now."""
+    if layout.numeric_:
+        return
+    held_back = f" (besides the --target column {label_name!r})" if label_name else ""
+    raise ValueError(
+        f"--dataset {name!r} has no numeric column{held_back}: its columns "
+        f"{list(layout.categorical_)} all hold text, read as categories. skvae compare "
+        "draws a numeric column in its figures: add one, or write the numbers of a column "
+        "read as text plainly (no units, thousands separators or quotes).")
 
 
 def _column_to_draw(train, numeric, y):
@@ -328,6 +347,13 @@ def run_compare(data, estimators=None, *, n_components=2, epochs=None, device="a
     result : ComparisonResult
         The table, the fitted methods and their test codes.
 
+    Raises
+    ------
+    KeyboardInterrupt
+        As soon as a method's training was stopped by Ctrl-C (its ``interrupted_``
+        is True): the methods are fitted one at a time, and the run ends at the first
+        one cut short rather than report a half-trained model.
+
     Examples
     --------
     >>> from sklearn.decomposition import PCA
@@ -343,7 +369,28 @@ def run_compare(data, estimators=None, *, n_components=2, epochs=None, device="a
         estimators = default_estimators(
             n_components, max_epochs=epochs or DEFAULT_EPOCHS[kind],
             random_state=random_state, device=device, verbose=verbose, **data.net_params)
-    table, fitted, codes = compare(
-        estimators, data.X_train, data.y_train, X_test=data.X_test, y_test=data.y_test,
-        random_state=random_state, return_estimators=True, return_codes=True)
+    named = name_estimators(estimators)
+    if not named:
+        raise ValueError("run_compare got no estimators: give at least one method, or "
+                         "None for the default ones.")
+    rows, fitted, codes = [], {}, {}
+    for name, estimator in named.items():  # one at a time: see Raises
+        table, fitted[name], codes[name] = _compare_one(name, estimator, data, random_state)
+        rows += table.to_dict("records")
+    table = pd.DataFrame(rows, columns=table.columns)
     return ComparisonResult(data, table, fitted, codes, dict(settings or {}))
+
+
+def _compare_one(name, estimator, data, random_state):
+    """:func:`~skvae.metrics.compare` of one method: ``(table, fitted, codes)``.
+
+    Stops the run (``KeyboardInterrupt``) when Ctrl-C cut its training short.
+    """
+    table, fitted, codes = compare(
+        {name: estimator}, data.X_train, data.y_train, X_test=data.X_test,
+        y_test=data.y_test, random_state=random_state, return_estimators=True,
+        return_codes=True)
+    steps = [step for _, step in getattr(fitted[name], "steps", [])]  # pipelines
+    if any(getattr(model, "interrupted_", False) for model in [fitted[name], *steps]):
+        raise KeyboardInterrupt(f"{name}: training was interrupted (Ctrl-C)")
+    return table, fitted[name], codes[name]

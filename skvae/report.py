@@ -14,6 +14,8 @@ import datetime
 import os
 import platform
 import re
+import shutil
+import uuid
 
 import numpy as np
 import sklearn
@@ -24,7 +26,10 @@ from sklearn.manifold import TSNE
 from . import __version__, plotting
 from .metrics import TRANSDUCTIVE_NOTE
 
-__all__ = ["format_table", "write_report"]
+__all__ = ["check_report_folder", "format_table", "write_report"]
+
+#: Name prefix of the hidden folder a report is drawn in before it is moved into place.
+STAGING_PREFIX = ".skvae-report-partial-"
 
 #: Column titles of the metrics table (``skvae.metrics.compare`` names).
 COLUMN_TITLES = {
@@ -84,6 +89,11 @@ def write_report(out_dir, result) -> list[str]:
     curves of those with a ``history_``. ``metrics.csv`` is the table with
     :func:`skvae.metrics.compare`'s column names, for reading back with pandas.
 
+    The files are first written into a hidden folder (``.skvae-report-partial-*``:
+    inside ``out_dir`` when it exists, else beside it) and moved into ``out_dir`` only
+    once every one of them is complete, so an error or Ctrl-C while drawing leaves no
+    half-written report and no new folder, and an earlier report in ``out_dir`` intact.
+
     Parameters
     ----------
     out_dir : str or path-like
@@ -113,18 +123,100 @@ def write_report(out_dir, result) -> list[str]:
     """
     plt = plotting.pyplot()
     plt.switch_backend("Agg")
-    os.makedirs(out_dir, exist_ok=True)
+    staging = _make_staging(_staging_parent(out_dir))
+    try:
+        written = _write_files(staging, result, plt)
+        _move_into_place(staging, out_dir, written)
+    finally:  # after an error or Ctrl-C: drop the partial files
+        shutil.rmtree(staging, ignore_errors=True)
+    return written
+
+
+def check_report_folder(out_dir, *, option="out_dir") -> None:
+    """Raise now, before any training, if :func:`write_report` could not write ``out_dir``.
+
+    Creates and removes an empty probe folder where :func:`write_report` would stage
+    the report, so a read-only file system or a missing permission shows here.
+
+    Parameters
+    ----------
+    out_dir : str or path-like
+        The report folder; it need not exist yet.
+    option : str, default="out_dir"
+        How the messages name the folder (the command passes ``"--out"``).
+
+    Raises
+    ------
+    ValueError
+        When ``out_dir`` or one of its parents is a file.
+    PermissionError
+        When nothing can be created there.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from skvae.report import check_report_folder
+    >>> with tempfile.NamedTemporaryFile() as a_file:
+    ...     check_report_folder(a_file.name + "/report")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: out_dir '...' cannot be created: '...' is a file. Give a folder path ...
+    """
+    if os.path.exists(out_dir) and not os.path.isdir(out_dir):
+        raise ValueError(f"{option} {str(out_dir)!r} is a file; give a folder for the report.")
+    parent = _staging_parent(out_dir)
+    if not os.path.isdir(parent):
+        raise ValueError(
+            f"{option} {str(out_dir)!r} cannot be created: {parent!r} is a file. Give a "
+            "folder path for the report (an existing folder or a new one).")
+    try:
+        os.rmdir(_make_staging(parent))
+    except OSError as exc:
+        raise PermissionError(
+            f"{option} {str(out_dir)!r} is not writable: cannot create anything in "
+            f"{parent!r} ({exc.strerror}). Give a folder you can write to.") from None
+
+
+def _staging_parent(out_dir) -> str:
+    """Where the report is staged: ``out_dir`` when it exists, else its nearest ancestor."""
+    path = os.path.abspath(out_dir)
+    while not os.path.exists(path) and os.path.dirname(path) != path:
+        path = os.path.dirname(path)
+    return path
+
+
+def _make_staging(parent) -> str:
+    """A new hidden folder in ``parent`` (``os.mkdir``: the umask's usual permissions)."""
+    path = os.path.join(parent, STAGING_PREFIX + uuid.uuid4().hex[:12])
+    os.mkdir(path)
+    return path
+
+
+def _write_files(folder, result, plt) -> list[str]:
     figures = _figures(result)
     written = []
     for name, (ax, _) in figures.items():
         figure = np.ravel(ax)[0].figure
-        figure.savefig(os.path.join(out_dir, name), dpi=100)
+        figure.savefig(os.path.join(folder, name), dpi=100)
         plt.close(figure)
         written.append(name)
-    with open(os.path.join(out_dir, "report.md"), "w", encoding="utf-8") as report:
+    with open(os.path.join(folder, "report.md"), "w", encoding="utf-8") as report:
         report.write(_markdown(result, figures))
-    result.table.to_csv(os.path.join(out_dir, "metrics.csv"), index=False)
+    result.table.to_csv(os.path.join(folder, "metrics.csv"), index=False)
     return ["report.md", "metrics.csv", *written]
+
+
+def _move_into_place(staging, out_dir, names) -> None:
+    """Rename the complete staging folder to ``out_dir``, or move its files into it."""
+    if not os.path.isdir(out_dir):
+        os.makedirs(os.path.dirname(os.path.abspath(out_dir)), exist_ok=True)
+        try:
+            os.rename(staging, out_dir)
+            return
+        except OSError:  # created meanwhile: move the files in as below
+            os.makedirs(out_dir, exist_ok=True)
+    for name in reversed(names):  # report.md, which shows the figures, last
+        os.replace(os.path.join(staging, name), os.path.join(out_dir, name))
 
 
 # ---------------------------------------------------------------------- what a method can do

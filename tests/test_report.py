@@ -14,7 +14,7 @@ from sklearn.manifold import TSNE, Isomap
 
 from skvae import AutoencoderTransformer
 from skvae.comparison import default_estimators, load_comparison, run_compare
-from skvae.report import format_table, write_report
+from skvae.report import STAGING_PREFIX, check_report_folder, format_table, write_report
 
 
 def test_format_table_is_markdown_with_dashes_for_missing_values():
@@ -83,3 +83,75 @@ def test_methods_without_inverse_or_sample_get_no_model_figures(digits_data, tmp
     assert written == ["report.md", "metrics.csv", "embeddings.png"]
     assert "**t-SNE** cannot embed new rows" in report
     assert "epochs run: -" in report
+
+
+# ---------------------------------------------------------------------- all or nothing
+@pytest.fixture(scope="module")
+def pca_result(digits_data):
+    return run_compare(digits_data, {"PCA": PCA(2)})
+
+
+def test_the_report_folder_is_created_whole_with_its_parents(pca_result, tmp_path):
+    out = tmp_path / "new" / "nested" / "report"
+    written = write_report(out, pca_result)
+    assert sorted(os.listdir(out)) == sorted(written)
+    assert os.listdir(tmp_path) == ["new"]  # no staging folder left beside it
+    umask = os.umask(0)
+    os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o777 & ~umask  # not mkdtemp's private 0o700
+
+
+def test_a_report_replaces_its_files_and_keeps_the_others(pca_result, tmp_path):
+    (tmp_path / "report.md").write_text("old report")
+    (tmp_path / "notes.txt").write_text("mine")
+    written = write_report(tmp_path, pca_result)
+    assert sorted(os.listdir(tmp_path)) == sorted([*written, "notes.txt"])
+    assert (tmp_path / "report.md").read_text().startswith("# skvae compare")
+
+
+@pytest.mark.parametrize("interrupt", [KeyboardInterrupt, RuntimeError])
+@pytest.mark.parametrize("existing", [False, True])
+def test_a_report_that_fails_midway_writes_nothing(pca_result, monkeypatch, tmp_path,
+                                                   interrupt, existing):
+    def fail(*args, **kwargs):
+        raise interrupt("stopped while drawing")
+
+    monkeypatch.setattr("skvae.plotting.plot_reconstructions", fail)
+    out = tmp_path / "report"
+    if existing:
+        out.mkdir()
+        (out / "report.md").write_text("old report")
+    with pytest.raises(interrupt, match="stopped while drawing"):
+        write_report(out, pca_result)
+    assert os.listdir(tmp_path) == (["report"] if existing else [])
+    if existing:
+        assert os.listdir(out) == ["report.md"]
+        assert (out / "report.md").read_text() == "old report"
+
+
+def test_check_report_folder_accepts_new_and_existing_folders_and_leaves_no_trace(tmp_path):
+    check_report_folder(tmp_path)
+    check_report_folder(tmp_path / "a" / "b")
+    assert os.listdir(tmp_path) == []
+
+
+def test_check_report_folder_names_the_file_in_the_way(tmp_path):
+    a_file = tmp_path / "file.txt"
+    a_file.write_text("x")
+    with pytest.raises(ValueError, match=r"^--out '.*file\.txt' is a file; give a folder"):
+        check_report_folder(a_file, option="--out")
+    with pytest.raises(ValueError, match=r"^out_dir '.*file\.txt/a/b' cannot be created: "
+                                         r"'.*file\.txt' is a file\. Give a folder path"):
+        check_report_folder(a_file / "a" / "b")
+
+
+def test_check_report_folder_says_when_nothing_can_be_written(monkeypatch, tmp_path):
+    def read_only(path, *args, **kwargs):
+        raise OSError(30, "Read-only file system", path)
+
+    monkeypatch.setattr(os, "mkdir", read_only)
+    with pytest.raises(PermissionError, match=(
+            r"^out_dir '.*report' is not writable: cannot create anything in '.*' "
+            r"\(Read-only file system\)\. Give a folder you can write to\.$")):
+        check_report_folder(tmp_path / "report")
+    assert STAGING_PREFIX.startswith(".")  # a hidden name, should one outlive a crash
