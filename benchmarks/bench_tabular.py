@@ -2,7 +2,8 @@
 
 The 1460 rows are split 80/20 (``random_state=0``). Every model reconstructs the
 held-out rows through the same table layout (:class:`skvae.tabular.TableLayout`:
-numeric columns standardised with mean imputation, each categorical column one-hot):
+numeric columns standardised (missing numbers: masked by the estimators, the mean for
+PCA), each categorical column one-hot):
 
 * ``pca``: PCA on that one-hot + standardised matrix, decoded by the layout;
 * ``ae`` / ``vae``: the estimators fitted directly on the DataFrame (softmax heads for
@@ -57,18 +58,22 @@ class LayoutPCA:
 
     def fit(self, frame):
         self.layout_ = TableLayout().fit(frame)
-        self.model_ = PCA(self.n_components, random_state=0).fit(self.layout_.transform(frame))
+        self.model_ = PCA(self.n_components, random_state=0).fit(self.matrix(frame))
         return self
 
+    def matrix(self, frame):
+        """The layout's matrix; PCA needs it complete: a missing number is the mean (0)."""
+        return np.nan_to_num(self.layout_.transform(frame))
+
     def transform(self, frame):
-        return self.model_.transform(self.layout_.transform(frame))
+        return self.model_.transform(self.matrix(frame))
 
     def inverse_transform(self, Z):
         return self.layout_.inverse_transform(self.model_.inverse_transform(Z))
 
 
 class PlainVAE(LayoutPCA):
-    """The VAE on the layout's matrix with no categorical heads."""
+    """The VAE on the layout's matrix with no categorical heads (missing numbers masked)."""
 
     def __init__(self, n_components, epochs, seed):
         self.n_components, self.epochs, self.seed = n_components, epochs, seed
@@ -79,6 +84,9 @@ class PlainVAE(LayoutPCA):
                                    random_state=self.seed, **NETS)
         self.model_.fit(self.layout_.transform(frame))
         return self
+
+    def matrix(self, frame):
+        return self.layout_.transform(frame)
 
 
 def reconstruction_scores(model, layout, frame):
