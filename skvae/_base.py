@@ -273,7 +273,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         _validation.check_values(X)
         module = self._eval_module()
         Z = map_batches(lambda x: self._encode(module, self._model_input(x)), X, self._device)
-        return Z.astype(X.dtype, copy=False)
+        return _validation.finite_output(Z, "codes", X).astype(X.dtype, copy=False)
 
     def _model_input(self, x: torch.Tensor) -> torch.Tensor:
         """The encoder's input: missing (NaN) entries replaced by ``fill_values_``."""
@@ -324,7 +324,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         module, kind, groups = self._eval_module(), self.reconstruction_loss, self.groups_
         X_hat = map_batches(lambda z: decoder_mean(module.decode(z), kind, groups), Z,
                             self._device)
-        X_hat = X_hat.astype(Z.dtype, copy=False)
+        X_hat = _validation.finite_output(X_hat, "decoded values", Z).astype(Z.dtype, copy=False)
         return X_hat if self.layout_ is None else self.layout_.inverse_transform(X_hat)
 
     def score_samples(self, X):
@@ -366,8 +366,9 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         missing = _validation.check_values(X)
         _validation.check_unit_range(X, self.reconstruction_loss, self.groups_)
         module = self._eval_module()
-        return map_batches(lambda x: self._score_rows(module, *self._split(x, missing)), X,
-                           self._device).astype(np.float64)
+        scores = map_batches(lambda x: self._score_rows(module, *self._split(x, missing)), X,
+                             self._device)
+        return _validation.finite_output(scores, "scores", X).astype(np.float64)
 
     def score(self, X, y=None):
         """Mean of :meth:`score_samples` over the rows of ``X`` (higher is better).

@@ -223,6 +223,12 @@ def run_training(net: AutoencoderNet, dataset, epochs=None) -> bool:
             net.partial_fit(dataset, epochs=epochs)
     while net.stop_requested_ and net.history and "dur" not in net.history[-1]:
         del net.history[-1]
+    if not all(torch.isfinite(p).all() for p in net.module_.parameters()):
+        raise TrainingDivergedError(
+            "The network's weights became non-finite in training (its last steps overflowed "
+            "float32): training diverged. Lower `lr`, scale the input features (e.g. "
+            "StandardScaler or MinMaxScaler), or lower `beta`."
+        )
     return net.stop_requested_
 
 

@@ -107,7 +107,9 @@ def validate_numeric(estimator, X, reset=False):
 
 def _warn_numbers_as_categories(X) -> None:
     """An object column holding only numbers is probably a number column read as text."""
-    for column in X.select_dtypes(include="object").columns:
+    for column in X.columns:
+        if not pd.api.types.is_object_dtype(X[column].dtype):
+            continue
         values = X[column].dropna()
         if len(values) and all(isinstance(v, (int, float, np.number)) and not isinstance(
                 v, (bool, np.bool_)) for v in values):
@@ -179,6 +181,22 @@ def check_values(X) -> bool:
                 "marks a missing value."
             )
     return has_nan
+
+
+def finite_output(result, what: str, X):
+    """``result`` when finite; else a clear error: the inputs overflow the model in float32."""
+    bad = ~np.isfinite(result.reshape(len(result), -1)).all(axis=1)
+    if bad.any():
+        values = X.data if sp.issparse(X) else np.asarray(X)
+        with np.errstate(invalid="ignore"):
+            biggest = float(np.nanmax(np.abs(values), initial=0.0))
+        raise ValueError(
+            f"The model computed non-finite {what} for {int(bad.sum())} row(s) (e.g. row "
+            f"{int(np.flatnonzero(bad)[0])}): their values overflow float32 inside the "
+            f"network (largest |value| in X: {biggest:.4g}). Scale X as the training data "
+            "was scaled (e.g. the same StandardScaler), or clip extreme values."
+        )
+    return result
 
 
 def _extreme(chunk) -> float:

@@ -351,12 +351,21 @@ def _as_objects(series) -> pd.Series:
 
 def _as_numbers(series, column) -> np.ndarray:
     try:
-        return series.to_numpy(dtype=np.float64, na_value=np.nan)
+        values = series.to_numpy(dtype=np.float64, na_value=np.nan)
     except (TypeError, ValueError):
         raise TypeError(
             f"Column {column!r} was numeric during fit but now holds non-numeric values "
             f"(dtype {series.dtype}). Pass the same kind of data as in fit."
         ) from None
+    with np.errstate(invalid="ignore"):
+        too_big = np.abs(values) > np.finfo(np.float32).max
+    if too_big.any():
+        raise ValueError(
+            f"Column {column!r} holds the value {values[too_big][0]!r}, beyond float32's range, "
+            "in which skvae computes. Scale it first (e.g. np.log1p), or replace infinities "
+            "with NaN: NaN marks a missing value."
+        )
+    return values
 
 
 def _restore_numeric(values, dtype):
