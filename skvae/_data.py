@@ -95,7 +95,9 @@ class SparseRows:
 
     def __init__(self, X, device):
         self.csr = sp.csr_matrix(X, dtype=np.float32)
-        self.csr.sum_duplicates()
+        if not self.csr.has_canonical_format:  # duplicate entries must add up: on a copy
+            self.csr = self.csr.copy()
+            self.csr.sum_duplicates()
         self.shape = self.csr.shape
         self.device = torch.device(device)
         self.crow = torch.from_numpy(self.csr.indptr.astype(np.int64)).to(self.device)

@@ -176,6 +176,10 @@ class TableLayout:
         self.categorical_ = [c for c in df.columns if is_categorical(df[c])]
         self.categories_ = {c: _categories(df[c]) for c in self.categorical_}
         self.transformer_ = self._transformer().fit(self._prepared(df))
+        return self._finish()
+
+    def _finish(self) -> TableLayout:
+        """The attributes derived from the fitted transformer."""
         numbers = self._numeric_scaler()
         self.mean_ = numbers.mean_ if numbers else np.zeros(0)
         self.scale_ = numbers.scale_ if numbers else np.ones(0)
@@ -184,6 +188,73 @@ class TableLayout:
         self.groups_ = tuple(tuple(range(a, b)) for a, b in itertools.pairwise(ends))
         self.n_features_ = int(ends[-1])
         return self
+
+    def to_dict(self) -> dict:
+        """The fitted layout as plain JSON-able data (see :meth:`from_dict`).
+
+        Returns
+        -------
+        state : dict
+            Columns, dtype descriptions, categories (missing as None) and the numeric
+            scaler's statistics.
+
+        Examples
+        --------
+        >>> import json
+        >>> import pandas as pd
+        >>> from skvae.tabular import TableLayout
+        >>> layout = TableLayout().fit(pd.DataFrame({"x": [1.0, 3.0], "c": ["a", None]}))
+        >>> copy = TableLayout.from_dict(json.loads(json.dumps(layout.to_dict())))
+        >>> copy.transform(pd.DataFrame({"x": [2.0], "c": ["a"]}))
+        array([[0., 1., 0.]], dtype=float32)
+        """
+        scaler = self._numeric_scaler()
+        return {
+            "columns": [_plain(c) for c in self.columns_],
+            "dtypes": [self.dtypes_[c] for c in self.columns_],
+            "categorical": [c in self.categorical_ for c in self.columns_],
+            "categories": [[None if pd.isna(v) else _plain(v) for v in self.categories_[c]]
+                           for c in self.categorical_],
+            "scaler": None if scaler is None else {
+                key: getattr(scaler, key).tolist() for key in ("mean_", "var_", "scale_")}
+            | {"n_samples_seen_": int(np.max(scaler.n_samples_seen_))},
+        }
+
+    @classmethod
+    def from_dict(cls, state: dict) -> TableLayout:
+        """Rebuild a fitted layout from :meth:`to_dict`'s data (no training rows needed).
+
+        Parameters
+        ----------
+        state : dict
+            The output of :meth:`to_dict` (e.g. after a JSON round trip).
+
+        Returns
+        -------
+        layout : TableLayout
+            A fitted layout that encodes and decodes as the original did.
+        """
+        layout = cls()
+        layout.columns_ = list(state["columns"])
+        layout.dtypes_ = dict(zip(layout.columns_, state["dtypes"], strict=True))
+        flags = dict(zip(layout.columns_, state["categorical"], strict=True))
+        layout.numeric_ = [c for c in layout.columns_ if not flags[c]]
+        layout.categorical_ = [c for c in layout.columns_ if flags[c]]
+        layout.categories_ = {c: np.asarray([np.nan if v is None else v for v in values],
+                                            dtype=object)
+                              for c, values in zip(layout.categorical_, state["categories"],
+                                                   strict=True)}
+        rows = max([1, *(len(v) for v in layout.categories_.values())])
+        frame = pd.DataFrame({c: np.resize(layout.categories_[c], rows) if flags[c]
+                              else np.zeros(rows) for c in layout.columns_})
+        layout.transformer_ = layout._transformer().fit(layout._prepared(frame))
+        scaler = layout._numeric_scaler()
+        if scaler is not None:
+            for key in ("mean_", "var_", "scale_"):
+                setattr(scaler, key, np.asarray(state["scaler"][key], dtype=np.float64))
+            scaler.n_samples_seen_ = state["scaler"]["n_samples_seen_"]
+        layout._finish()
+        return layout
 
     def _transformer(self) -> ColumnTransformer:  # module-level helpers only: it is pickled
         numbers = StandardScaler()  # NaN are ignored when fitting, kept by transform
@@ -390,3 +461,8 @@ def _portable_dtype(dtype) -> str:
 def _one_hot_name(column, category) -> str:
     """The feature name of one category's indicator: ``"column=category"``."""
     return f"{column}={category}"
+
+
+def _plain(value):
+    """A column name or category as a JSON value (numpy scalars become Python ones)."""
+    return value.item() if isinstance(value, np.generic) else value
