@@ -45,7 +45,7 @@ from skvae.datasets import load_house_prices, load_mnist
 #: differ by the order in which the devices sum products, not by more.
 RTOL, ATOL = 1e-4, 1e-5
 #: Rows whose outputs are stored and compared (the GPU's outputs travel back in files).
-OUTPUT_ROWS = 500
+OUTPUT_ROWS = 200
 SMOKE = dict(rows=256, epochs=1)
 
 
@@ -113,9 +113,10 @@ def save(folder: Path, args, device):
             strict = outputs(est, X[:OUTPUT_ROWS])
         default = outputs(est, X[:OUTPUT_ROWS])
         (folder / f"model{index}.pkl").write_bytes(pickle.dumps(est))
-        np.savez(folder / f"model{index}.npz", **{f"weight:{k}": v for k, v in weights.items()},
-                 **{f"default:{k}": v for k, v in default.items()},
-                 **{f"strict:{k}": v for k, v in strict.items()})
+        np.savez_compressed(folder / f"model{index}.npz",
+                            **{f"weight:{k}": v for k, v in weights.items()},
+                            **{f"default:{k}": v for k, v in default.items()},
+                            **{f"strict:{k}": v for k, v in strict.items()})
         names.append(name)
         print(f"saved {name}", flush=True)
     meta = {"env": environment(device), "tag": device_tag(device), "models": names}
