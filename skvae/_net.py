@@ -15,6 +15,7 @@ import math
 import signal
 import threading
 
+import numpy as np
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback, EarlyStopping
@@ -93,8 +94,22 @@ class AutoencoderNet(NeuralNet):
         """The module's output for ``x``, whose missing (NaN) entries the encoder sees as
         ``input_fill_`` (set when the training data has missing values)."""
         if self.input_fill_ is not None:
-            x = torch.where(torch.isnan(x), self.input_fill_, x)
+            x = torch.where(torch.isnan(x), self._fill_on(x.device), x)
         return super().infer(x, **fit_params)
+
+    def _fill_on(self, device) -> torch.Tensor:
+        """``input_fill_`` as a tensor on ``device``, made once (a cache pickle leaves out:
+        a CUDA tensor outside skorch's device handling would not load without CUDA)."""
+        cached = self.__dict__.get("_fill_cache")
+        if cached is None or cached.device != device:
+            cached = torch.as_tensor(self.input_fill_, device=device)
+            self.__dict__["_fill_cache"] = cached
+        return cached
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.pop("_fill_cache", None)
+        return state
 
     def get_iterator(self, dataset, training=False):
         """Tensor-slice batches of ``dataset`` (shuffled when training)."""
@@ -204,9 +219,8 @@ def set_missing_values(net: AutoencoderNet, fill_values) -> None:
     """
     criterion = net.criterion_ if net.initialized_ else net.criterion
     criterion.missing = fill_values is not None or (net.initialized_ and criterion.missing)
-    net.input_fill_ = None
-    if fill_values is not None:
-        net.input_fill_ = torch.as_tensor(fill_values, device=resolve_device(net.device))
+    net.input_fill_ = None if fill_values is None else np.asarray(fill_values, np.float32)
+    net.__dict__.pop("_fill_cache", None)
 
 
 def run_training(net: AutoencoderNet, dataset, epochs=None) -> bool:

@@ -154,3 +154,20 @@ def test_a_warm_start_on_data_with_gaps_turns_the_mask_on(digits_gaps):
     assert not est.net_.criterion_.missing
     est.fit(train)
     assert est.net_.criterion_.missing and np.isfinite(est.history_[:, "train_loss"]).all()
+
+
+def test_a_model_with_gaps_pickles_without_device_tensors(digits_gaps):
+    """Only skorch's device-handled attributes may hold tensors: any other CUDA tensor in
+    the pickle breaks loading on a machine without CUDA (found with a GPU-trained model)."""
+    import pickle
+
+    import torch
+
+    train = digits_gaps[2]
+    est = AutoencoderTransformer(hidden_layer_sizes=(16,), max_epochs=2, random_state=0).fit(train)
+    est.transform(train)  # fills the per-device cache
+    state = est.net_.__getstate__()
+    tensors = [key for key, value in state.items() if torch.is_tensor(value)]
+    assert tensors == []
+    loaded = pickle.loads(pickle.dumps(est))
+    np.testing.assert_array_equal(loaded.transform(train), est.transform(train))
