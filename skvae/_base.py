@@ -270,14 +270,16 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         """
         check_is_fitted(self)
         X = _validation.validate_rows(self, X)
-        _validation.check_values(X)
+        missing = _validation.check_values(X)
         module = self._eval_module()
-        Z = map_batches(lambda x: self._encode(module, self._model_input(x)), X, self._device)
+        Z = map_batches(lambda x: self._encode(module, self._model_input(x, missing)), X,
+                        self._device)
         return _validation.finite_output(Z, "codes", X).astype(X.dtype, copy=False)
 
-    def _model_input(self, x: torch.Tensor) -> torch.Tensor:
-        """The encoder's input: missing (NaN) entries replaced by ``fill_values_``."""
-        return self._split(x, True)[0]
+    def _model_input(self, x: torch.Tensor, missing: bool = True) -> torch.Tensor:
+        """The encoder's input: missing (NaN) entries replaced by ``fill_values_`` (``x``
+        itself when the data has none)."""
+        return self._split(x, True)[0] if missing else x
 
     def _split(self, x: torch.Tensor, missing: bool) -> tuple:
         """``(encoder input, target, observed)`` of a batch (see :func:`split_missing`)."""

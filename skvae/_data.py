@@ -213,30 +213,51 @@ class HoldoutSplit:
 def map_batches(fn, X, device, batch_size: int = INFERENCE_BATCH_SIZE) -> np.ndarray:
     """Apply ``fn`` (row-wise, tensor -> tensor) to ``X`` in chunks; return one float32 array.
 
-    ``X`` (an array or a sparse matrix) is converted to float32 chunk by chunk (see
-    :func:`host_rows`): memory beyond the input and the result stays bounded. Every
-    chunk has exactly ``batch_size`` rows (the last one zero-padded, see
-    :data:`INFERENCE_BATCH_SIZE`). Outputs stay on the device until they reach
-    :data:`OUTPUT_FLUSH_BYTES`, then go into one preallocated host array.
+    ``X`` (an array or a sparse matrix) is converted to float32 chunk by chunk, into
+    one reused buffer (float32 C-contiguous rows are used in place): memory beyond the
+    input and the result stays bounded, and nothing is left behind. Every chunk has
+    exactly ``batch_size`` rows (the last one zero-padded, see
+    :data:`INFERENCE_BATCH_SIZE`). Outputs go into one preallocated host array: on the
+    CPU at once (many small long-lived allocations would fragment the heap, which then
+    keeps its memory), from an accelerator in transfers of :data:`OUTPUT_FLUSH_BYTES`.
     """
-    n = X.shape[0]
+    n, device = X.shape[0], torch.device(device)
+    chunks = _host_chunks(X, batch_size)
     result, pending, pending_bytes, done = None, [], 0, 0
     with torch.inference_mode():
-        for start in range(0, max(n, 1), batch_size):
-            chunk = host_rows(X, start, start + batch_size).to(device, non_blocking=True)
-            rows = len(chunk)
-            if rows < batch_size:
-                padding = chunk.new_zeros((batch_size - rows, *chunk.shape[1:]))
-                chunk = torch.cat([chunk, padding])
-            pending.append(fn(chunk)[:rows])
-            pending_bytes += pending[-1].numel() * 4
+        for start, chunk in zip(range(0, max(n, 1), batch_size), chunks, strict=False):
+            rows = min(batch_size, n - start)
+            out = fn(chunk.to(device, non_blocking=True))[:rows]
             if result is None:
-                result = np.empty((n, *pending[-1].shape[1:]), dtype=np.float32)
-            if pending_bytes >= OUTPUT_FLUSH_BYTES or start + batch_size >= n:
-                block = torch.cat(pending).cpu().numpy()
+                result = np.empty((n, *out.shape[1:]), dtype=np.float32)
+            pending.append(out)
+            pending_bytes += out.numel() * 4
+            if device.type == "cpu" or pending_bytes >= OUTPUT_FLUSH_BYTES or start + rows >= n:
+                block = torch.cat(pending).cpu().numpy() if len(pending) > 1 else \
+                    pending[0].cpu().numpy()
                 result[done:done + len(block)] = block
                 done, pending, pending_bytes = done + len(block), [], 0
     return result
+
+
+def _host_chunks(X, batch_size: int):
+    """``batch_size``-row float32 CPU tensors of ``X`` (the last zero-padded): views of
+    float32 C-contiguous rows when whole, else conversions into one reused buffer."""
+    n = X.shape[0]
+    buffer = None
+    for start in range(0, max(n, 1), batch_size):
+        rows = X[start:start + batch_size]
+        if (not sp.issparse(rows) and rows.shape[0] == batch_size and rows.dtype == np.float32
+                and rows.flags.c_contiguous):
+            yield as_float_tensor(rows, "cpu")
+            continue
+        if buffer is None:
+            buffer = np.zeros((batch_size, *X.shape[1:]), dtype=np.float32)
+        count = rows.shape[0]
+        np.copyto(buffer[:count], rows.toarray() if sp.issparse(rows) else rows,
+                  casting="unsafe")
+        buffer[count:] = 0
+        yield torch.from_numpy(buffer)
 
 
 def evenly_spaced_rows(X, max_rows: int):

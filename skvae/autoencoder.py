@@ -193,7 +193,8 @@ class AutoencoderTransformer(BaseAutoencoder):
 
     def _after_fit(self, X, seed):
         module = self._eval_module()
-        codes = map_batches(lambda x: module.encode(self._model_input(x)),
+        missing = bool(self.net_.criterion_.missing)
+        codes = map_batches(lambda x: module.encode(self._model_input(x, missing)),
                             evenly_spaced_rows(X, DENSITY_MAX_ROWS), self._device)
         density = GaussianMixture(
             n_components=min(N_DENSITY_COMPONENTS, len(codes)), reg_covar=1e-4, random_state=seed

@@ -376,4 +376,5 @@ def split_missing(x: torch.Tensor, fill: torch.Tensor, missing: bool) -> tuple:
     """
     if not missing:
         return x, x, None
-    return torch.where(torch.isnan(x), fill, x), *observed_entries(x)
+    gaps = torch.isnan(x)
+    return torch.where(gaps, fill, x), x.masked_fill(gaps, 0.0), (~gaps).to(x.dtype)

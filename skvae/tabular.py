@@ -233,6 +233,14 @@ class TableLayout:
         -------
         layout : TableLayout
             A fitted layout that encodes and decodes as the original did.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from skvae.tabular import TableLayout
+        >>> state = TableLayout().fit(pd.DataFrame({"kind": ["flat", "house"]})).to_dict()
+        >>> TableLayout.from_dict(state).get_feature_names_out().tolist()
+        ['kind=flat', 'kind=house']
         """
         layout = cls()
         layout.columns_ = list(state["columns"])
