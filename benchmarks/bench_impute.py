@@ -46,7 +46,8 @@ from skvae.impute import impute
 
 MNIST_HIDDEN, HOUSE_HIDDEN = 0.3, 0.2
 #: What ``--smoke`` changes.
-SMOKE = dict(mnist_train=300, mnist_test=100, epochs=1, house_epochs=1, seeds=1)
+SMOKE = dict(mnist_train=300, mnist_test=100, epochs=1, house_epochs=1, seeds=1,
+             iterative_rounds=1)
 
 
 def hide(X, share, rng):
@@ -80,8 +81,8 @@ def bench_mnist(args, device):
     rows, truth = [], X_test[hidden]
     imputers = {"SimpleImputer (mean)": SimpleImputer(),
                 "KNNImputer (k=5)": KNNImputer(n_neighbors=5),
-                "IterativeImputer": IterativeImputer(max_iter=5, n_nearest_features=100,
-                                                     random_state=0)}
+                "IterativeImputer": IterativeImputer(max_iter=args.iterative_rounds,
+                                                     n_nearest_features=100, random_state=0)}
     for name, imputer in imputers.items():
         start = time.perf_counter()
         filled = imputer.fit(train_gaps).transform(test_gaps)
@@ -203,6 +204,8 @@ def main():
     parser.add_argument("--epochs", type=int, default=30, help="MNIST epochs")
     parser.add_argument("--house-epochs", type=int, default=100)
     parser.add_argument("--seeds", type=int, default=3, help="house prices seeds")
+    parser.add_argument("--iterative-rounds", type=int, default=5,
+                        help="IterativeImputer's max_iter")
     args = parse_args(parser, SMOKE)
     if data_file("mnist.npz") is None or data_file("house_prices/train.csv.gz") is None:
         skip("mnist.npz and house_prices/train.csv.gz in SKVAE_DATA_HOME")
