@@ -115,7 +115,7 @@ def write(name: str, env: dict, rows: list[dict], notes: str = "",
     folder = results_folder(results_dir, smoke)
     record = {"env": env, "smoke": smoke, **(extra or {}), "rows": rows}
     (folder / f"{name}.json").write_text(json.dumps(record, indent=2))
-    columns = list(rows[0])
+    columns = list(dict.fromkeys(key for row in rows for key in row))  # every row's keys
     lines = [f"# {name}", "", *(f"- {k}: {v}" for k, v in env.items()), ""]
     if smoke:
         lines += [SMOKE_NOTE, ""]
@@ -124,7 +124,7 @@ def write(name: str, env: dict, rows: list[dict], notes: str = "",
     lines += ["| " + " | ".join(columns) + " |", "|" + " --- |" * len(columns)]
     for row in rows:
         cells = [f"{v:.4g}" if isinstance(v, float) else "" if v is None else str(v)
-                 for v in row.values()]
+                 for v in (row.get(column) for column in columns)]
         lines.append("| " + " | ".join(cells) + " |")
     path = folder / f"{name}.md"
     path.write_text("\n".join(lines) + "\n")
