@@ -175,6 +175,18 @@ class AutoencoderImputer(TransformerMixin, BaseEstimator):
         -------
         self : AutoencoderImputer
             The fitted imputer.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skvae import AutoencoderTransformer
+        >>> from skvae.impute import AutoencoderImputer
+        >>> X = np.random.RandomState(0).rand(50, 4)
+        >>> X[::5, 1] = np.nan
+        >>> imputer = AutoencoderImputer(AutoencoderTransformer(
+        ...     hidden_layer_sizes=(8,), max_epochs=2, random_state=0)).fit(X)
+        >>> imputer.estimator_.n_features_in_
+        4
         """
         from .vae import VAETransformer
 
@@ -197,6 +209,18 @@ class AutoencoderImputer(TransformerMixin, BaseEstimator):
         -------
         X_filled : ndarray or DataFrame of shape (n_samples, n_features)
             ``X`` with every missing value replaced.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skvae import AutoencoderTransformer
+        >>> from skvae.impute import AutoencoderImputer
+        >>> X = np.random.RandomState(0).rand(50, 4)
+        >>> X[::5, 1] = np.nan
+        >>> imputer = AutoencoderImputer(AutoencoderTransformer(
+        ...     hidden_layer_sizes=(8,), max_epochs=2, random_state=0)).fit(X)
+        >>> bool(np.isnan(imputer.transform(X)).any())
+        False
         """
         check_is_fitted(self)
         return impute(self.estimator_, X)
@@ -213,6 +237,18 @@ class AutoencoderImputer(TransformerMixin, BaseEstimator):
         -------
         names : ndarray of str
             One name per column.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skvae import AutoencoderTransformer
+        >>> from skvae.impute import AutoencoderImputer
+        >>> X = np.random.RandomState(0).rand(50, 4)
+        >>> X[::5, 1] = np.nan
+        >>> imputer = AutoencoderImputer(AutoencoderTransformer(
+        ...     hidden_layer_sizes=(8,), max_epochs=2, random_state=0)).fit(X)
+        >>> imputer.get_feature_names_out().tolist()
+        ['x0', 'x1', 'x2', 'x3']
         """
         check_is_fitted(self)
         names = getattr(self, "feature_names_in_", None)

@@ -16,7 +16,8 @@ validate = pytest.importorskip("numpydoc.validate")
 
 MODULES = [
     "skvae", "skvae.callbacks", "skvae.cli", "skvae.comparison", "skvae.datasets",
-    "skvae.exceptions", "skvae.images", "skvae.layers", "skvae.likelihoods", "skvae.losses",
+    "skvae.exceptions", "skvae.images", "skvae.impute", "skvae.layers", "skvae.likelihoods",
+    "skvae.losses", "skvae.persistence",
     "skvae.metrics", "skvae.modules", "skvae.plotting", "skvae.report", "skvae.tabular",
 ]
 
