@@ -36,6 +36,7 @@ from ._net import (
     run_training,
     set_missing_values,
 )
+from .exceptions import TrainingInterruptedWarning
 from .layers import ACTIVATIONS, ARCHITECTURES, NOISES
 from .likelihoods import RECONSTRUCTION_LOSSES, decoder_mean, split_missing
 
@@ -205,7 +206,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         else:
             net = build_net(self, module_params=module_params, n_features=X.shape[1],
                             device=device, valid_index=valid_index)
-        set_missing_values(net, self.fill_values_ if missing else None)
+        set_missing_values(net, self.fill_values_, missing)
         self._train(net, X, device, seed, epochs=self.max_epochs if warm else None)
         self._after_fit(X, seed)
 
@@ -224,7 +225,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         self.history_ = net.history
         self.n_iter_ = len(net.history)
         if self.interrupted_:
-            _validation.warn_user(interrupted_message(self, epochs or self.max_epochs))
+            _validation.warn_user(interrupted_message(self, epochs or self.max_epochs),
+                                  TrainingInterruptedWarning)
 
     # ------------------------------------------------------------------ infer
     @property
@@ -279,11 +281,11 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     def _model_input(self, x: torch.Tensor, missing: bool = True) -> torch.Tensor:
         """The encoder's input: missing (NaN) entries replaced by ``fill_values_`` (``x``
         itself when the data has none)."""
-        return self._split(x, True)[0] if missing else x
+        return torch.where(torch.isnan(x), self.net_.fill_on(x.device), x) if missing else x
 
     def _split(self, x: torch.Tensor, missing: bool) -> tuple:
         """``(encoder input, target, observed)`` of a batch (see :func:`split_missing`)."""
-        return split_missing(x, torch.as_tensor(self.fill_values_, device=x.device), missing)
+        return split_missing(x, self.net_.fill_on(x.device), missing)
 
     def inverse_transform(self, X):
         """Decode latent codes back to the input space.

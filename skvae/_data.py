@@ -54,16 +54,6 @@ def as_float_tensor(X, device) -> torch.Tensor:
         return torch.from_numpy(X).to(device)
 
 
-def host_rows(X, start: int, stop: int) -> torch.Tensor:
-    """Rows ``start:stop`` of an array or sparse matrix as a dense float32 CPU tensor.
-
-    Converts only those rows (float64, non-contiguous or sparse input never becomes a
-    full-size float32 copy); float32 C-contiguous rows are a view.
-    """
-    rows = X[start:stop]
-    return as_float_tensor(rows.toarray() if sp.issparse(rows) else rows, "cpu")
-
-
 def training_tensor(X, device: torch.device):
     """The training rows on ``device`` when they fit there: a float32 tensor, or
     :class:`SparseRows` for a sparse matrix (densified batch by batch).

@@ -69,7 +69,8 @@ class AutoencoderNet(NeuralNet):
 
     #: Set by :func:`stop_on_interrupt` when Ctrl-C arrives during training.
     stop_requested_ = False
-    #: What the encoder sees for a missing entry (see :func:`set_missing_values`).
+    #: What the encoder sees for a missing entry, per feature (see
+    #: :func:`set_missing_values`); training applies it when the criterion is masked.
     input_fill_ = None
 
     def initialize(self):
@@ -92,12 +93,12 @@ class AutoencoderNet(NeuralNet):
 
     def infer(self, x, **fit_params):
         """The module's output for ``x``, whose missing (NaN) entries the encoder sees as
-        ``input_fill_`` (set when the training data has missing values)."""
-        if self.input_fill_ is not None:
-            x = torch.where(torch.isnan(x), self._fill_on(x.device), x)
+        ``input_fill_`` when the training data has missing values (else no check)."""
+        if self.criterion_.missing:
+            x = torch.where(torch.isnan(x), self.fill_on(x.device), x)
         return super().infer(x, **fit_params)
 
-    def _fill_on(self, device) -> torch.Tensor:
+    def fill_on(self, device) -> torch.Tensor:
         """``input_fill_`` as a tensor on ``device``, made once (a cache pickle leaves out:
         a CUDA tensor outside skorch's device handling would not load without CUDA)."""
         cached = self.__dict__.get("_fill_cache")
@@ -209,17 +210,17 @@ def stop_on_interrupt(net: AutoencoderNet):
         signal.signal(signal.SIGINT, previous)
 
 
-def set_missing_values(net: AutoencoderNet, fill_values) -> None:
-    """Prepare ``net`` for training data with missing values (``fill_values``: each
-    feature's fill for the encoder's input) or without (None).
+def set_missing_values(net: AutoencoderNet, fill_values, missing: bool) -> None:
+    """Give ``net`` each feature's fill for a missing encoder input (``fill_values``), and
+    say whether the training data has missing values (``missing``).
 
-    With missing values the criterion leaves NaN entries out of the loss and the
-    encoder sees them as the fill; without, both keep the fast path (no masks). A warm
+    With missing values the criterion leaves NaN entries out of the loss and training
+    fills the encoder's input; without, both keep the fast path (no masks). A warm
     start keeps the masked loss once it was needed.
     """
     criterion = net.criterion_ if net.initialized_ else net.criterion
-    criterion.missing = fill_values is not None or (net.initialized_ and criterion.missing)
-    net.input_fill_ = None if fill_values is None else np.asarray(fill_values, np.float32)
+    criterion.missing = missing or (net.initialized_ and criterion.missing)
+    net.input_fill_ = np.asarray(fill_values, np.float32)
     net.__dict__.pop("_fill_cache", None)
 
 

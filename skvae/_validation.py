@@ -160,16 +160,8 @@ def check_values(X) -> bool:
     (which would become inf on the device) are errors naming the value.
     """
     values = X.data if sp.issparse(X) else X
-    if values.size == 0:
-        return False
-    flat = values.reshape(-1) if values.flags.c_contiguous or sp.issparse(X) else None
-    rows = max(1, SCAN_CHUNK_VALUES // max(1, values.shape[-1]))
-    if flat is not None:
-        chunks = (flat[i:i + SCAN_CHUNK_VALUES] for i in range(0, flat.size, SCAN_CHUNK_VALUES))
-    else:
-        chunks = (values[i:i + rows] for i in range(0, values.shape[0], rows))
     has_nan = False
-    for chunk in chunks:
+    for chunk in _row_blocks(values):
         with np.errstate(invalid="ignore"):
             biggest = np.nanmax(np.abs(chunk), initial=0.0)
         has_nan = has_nan or bool(np.isnan(chunk).any())
@@ -199,6 +191,13 @@ def finite_output(result, what: str, X):
     return result
 
 
+def _row_blocks(values):
+    """Row slices (views) of a 1-D or 2-D array, about :data:`SCAN_CHUNK_VALUES` values each."""
+    width = values.shape[1] if values.ndim == 2 else 1
+    step = max(1, SCAN_CHUNK_VALUES // max(1, width))
+    return (values[start:start + step] for start in range(0, values.shape[0], step))
+
+
 def _extreme(chunk) -> float:
     with np.errstate(invalid="ignore"):
         return float(chunk.reshape(-1)[np.nanargmax(np.abs(chunk).reshape(-1))])
@@ -210,10 +209,8 @@ def column_means(X, has_nan: bool) -> np.ndarray:
         return np.nan_to_num(np.asarray(X.mean(axis=0)).ravel()).astype(np.float32)
     if not has_nan:
         return X.mean(axis=0, dtype=np.float64).astype(np.float32)
-    rows = max(1, SCAN_CHUNK_VALUES // max(1, X.shape[1]))
     sums, counts = np.zeros(X.shape[1]), np.zeros(X.shape[1])
-    for start in range(0, len(X), rows):
-        chunk = X[start:start + rows]
+    for chunk in _row_blocks(X):
         sums += np.nansum(chunk, axis=0)
         counts += (~np.isnan(chunk)).sum(axis=0)
     empty = np.flatnonzero(counts == 0)

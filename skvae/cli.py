@@ -33,14 +33,13 @@ import warnings
 
 from . import __version__, plotting
 from .comparison import CSV_PATH, DATASETS, DEFAULT_MAX_ROWS, load_comparison, run_compare
+from .exceptions import TrainingInterruptedWarning
 from .report import check_report_folder, format_table, write_report
 
 __all__ = ["build_parser", "main"]
 
 #: Exit status after Ctrl-C, as shells report a process that SIGINT ended (128 + 2).
 INTERRUPTED = 130
-#: Start of the warning of a fit that Ctrl-C stopped (skvae's estimators emit it).
-INTERRUPTED_FIT = "Training was interrupted"
 
 
 class _Interrupted(BaseException):
@@ -170,11 +169,9 @@ def _interruptible(command, args) -> int:
         with _stop_on_sigint(), warnings.catch_warnings():
             # a fit that Ctrl-C stopped warns as it ends: raise there, skipping its
             # follow-up work (e.g. the AE's code density) and the measures
-            warnings.filterwarnings("error", INTERRUPTED_FIT, UserWarning)
+            warnings.filterwarnings("error", category=TrainingInterruptedWarning)
             return command(args)
-    except (_Interrupted, KeyboardInterrupt, UserWarning) as exc:
-        if isinstance(exc, UserWarning) and not str(exc).startswith(INTERRUPTED_FIT):
-            raise
+    except (_Interrupted, KeyboardInterrupt, TrainingInterruptedWarning):
         print("skvae compare: interrupted, nothing written", file=sys.stderr, flush=True)
         return INTERRUPTED
 

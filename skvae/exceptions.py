@@ -6,7 +6,7 @@ would catch anyway (:class:`ValueError`), so ``except ValueError`` still works.
 
 from __future__ import annotations
 
-__all__ = ["TrainingDivergedError"]
+__all__ = ["TrainingDivergedError", "TrainingInterruptedWarning"]
 
 
 class TrainingDivergedError(ValueError):
@@ -25,4 +25,20 @@ class TrainingDivergedError(ValueError):
     ... except TrainingDivergedError as error:
     ...     print(str(error).split(":")[0])
     The train loss became inf in epoch 1
+    """
+
+
+class TrainingInterruptedWarning(UserWarning):
+    """Ctrl-C (SIGINT) stopped ``fit`` early; the estimator is fitted with the steps done.
+
+    ``fit`` warns with this category (a :class:`UserWarning`) and sets
+    ``interrupted_``; a program that must stop instead can turn it into an error with
+    ``warnings.filterwarnings("error", category=TrainingInterruptedWarning)``.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from skvae.exceptions import TrainingInterruptedWarning
+    >>> issubclass(TrainingInterruptedWarning, UserWarning)
+    True
     """

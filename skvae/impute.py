@@ -96,9 +96,11 @@ def _decoded(estimator, features, rng):
     seed = None if rng is None else int(rng.randint(np.iinfo(np.int32).max))
 
     def decode(x):
-        code = estimator._encode(module, estimator._model_input(x))
-        if seed is not None:  # a posterior draw: mu + sigma * eps, eps seeded per call
-            mu, logvar = module.encode(estimator._model_input(x))
+        x = estimator._model_input(x)
+        if seed is None:
+            code = estimator._encode(module, x)
+        else:  # a posterior draw: mu + sigma * eps, eps seeded per call
+            mu, logvar = module.encode(x)
             generator = torch.Generator(device=x.device).manual_seed(seed)
             eps = torch.randn(mu.shape, generator=generator, device=x.device)
             code = mu + torch.exp(0.5 * logvar) * eps
@@ -111,9 +113,7 @@ def _fill(estimator, X, features, decoded):
     """``X`` with its gaps taken from ``decoded`` (feature space)."""
     layout = estimator.layout_
     if layout is None:
-        filled = np.where(np.isnan(features), decoded, features)
-        return filled.astype(features.dtype if features.dtype in (np.float32, np.float64)
-                             else np.float64, copy=False)
+        return np.where(np.isnan(features), decoded, features).astype(features.dtype, copy=False)
     for column, group in zip(layout.categorical_, layout.groups_, strict=True):
         if pd.isna(layout.categories_[column][-1]):  # never impute "missing"
             decoded[:, group[-1]] = 0.0

@@ -171,7 +171,7 @@ def _restore(estimator, saved, fitted, device) -> None:
     n_features = len(estimator.fill_values_)
     net = build_net(estimator, module_params=module_params(estimator, n_features),
                     n_features=n_features, device=device, valid_index=None)
-    set_missing_values(net, estimator.fill_values_ if fitted["missing"] else None)
+    set_missing_values(net, estimator.fill_values_, fitted["missing"])
     with torch.random.fork_rng(devices=[]):  # the (overwritten) initial weights draw
         net.initialize()                     # from torch's RNG: leave the user's alone
     net.module_.load_state_dict(saved["state_dict"])
