@@ -27,15 +27,16 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from . import _validation
-from ._data import RowDataset, map_batches, training_tensor
+from ._data import map_batches
 from ._net import (
     OPTIMIZERS,
     build_net,
     interrupted_message,
     resolve_device,
-    run_training,
     set_missing_values,
+    train_net,
 )
+from .distributed import on_rank_zero, resolve_world, training_device
 from .exceptions import TrainingInterruptedWarning
 from .layers import ACTIVATIONS, ARCHITECTURES, NOISES
 from .likelihoods import RECONSTRUCTION_LOSSES, decoder_mean, split_missing
@@ -54,6 +55,7 @@ PARAMETER_CONSTRAINTS: dict = {
     "kernel_size": [Interval(Integral, 1, None, closed="left")],
     "noise": [StrOptions(set(NOISES)), None],
     "noise_level": [Interval(Real, 0, None, closed="left")],
+    "missing_indicator": ["boolean"],
     "categorical_groups": [list, tuple, None],
     "batch_size": [Interval(Integral, 1, None, closed="left")],
     "max_epochs": [Interval(Integral, 1, None, closed="left")],
@@ -67,6 +69,7 @@ PARAMETER_CONSTRAINTS: dict = {
     "verbose": ["verbose"],
     "warm_start": ["boolean"],
     "callbacks": [list, None],
+    "distributed": [StrOptions({"auto"}), "boolean"],
 }
 
 
@@ -83,10 +86,11 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     def __init__(self, n_components=2, *, hidden_layer_sizes=(256, 128), activation="relu",
                  reconstruction_loss="mse", dropout=0.0, architecture="dense",
                  image_shape=None, conv_channels=(32, 64), kernel_size=3, noise=None,
-                 noise_level=0.1, categorical_groups=None, batch_size=128, max_epochs=100,
+                 noise_level=0.1, missing_indicator=False, categorical_groups=None,
+                 batch_size=128, max_epochs=100,
                  lr=1e-3, optimizer="adam", weight_decay=0.0, validation_fraction=None,
                  n_iter_no_change=None, device="auto", random_state=None, verbose=0,
-                 warm_start=False, callbacks=None):
+                 warm_start=False, callbacks=None, distributed="auto"):
         self.n_components = n_components
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -98,6 +102,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         self.kernel_size = kernel_size
         self.noise = noise
         self.noise_level = noise_level
+        self.missing_indicator = missing_indicator
         self.categorical_groups = categorical_groups
         self.batch_size = batch_size
         self.max_epochs = max_epochs
@@ -111,6 +116,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         self.verbose = verbose
         self.warm_start = warm_start
         self.callbacks = callbacks
+        self.distributed = distributed
 
     # ------------------------------------------------------------------ model hooks
     @abstractmethod
@@ -197,29 +203,26 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         else:
             self.fill_values_ = _validation.column_means(X, missing)
         self._check_params()
-        device = resolve_device(self.device)
+        world = resolve_world(self.distributed, self.device)  # None: this process alone
+        device = training_device(resolve_device(self.device), world)
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
         valid_index = _validation.validation_rows(self.validation_fraction, X.shape[0], rng)
+        if world is not None:  # rank 0's draws, also with random_state=None
+            seed, valid_index = world.broadcast((seed, valid_index))
         if warm:
             net = copy.deepcopy(self.net_)
         else:
             net = build_net(self, module_params=module_params, n_features=X.shape[1],
-                            device=device, valid_index=valid_index)
+                            device=device, valid_index=valid_index,
+                            quiet=world is not None and world.rank > 0)
         set_missing_values(net, self.fill_values_, missing)
-        self._train(net, X, device, seed, epochs=self.max_epochs if warm else None)
-        self._after_fit(X, seed)
+        self._train(net, X, device, seed, epochs=self.max_epochs if warm else None, world=world)
+        on_rank_zero(world, self, lambda: self._after_fit(X, seed))
 
-    def _train(self, net, X, device, seed, epochs=None):
-        """Run skorch's training on ``X`` under a forked torch RNG seeded with ``seed``.
-
-        ``epochs=None`` initialises and trains from scratch; a number continues.
-        """
-        dataset = RowDataset(training_tensor(X, device))
-        cuda = [device.index or 0] if device.type == "cuda" else []
-        with torch.random.fork_rng(devices=cuda):
-            torch.manual_seed(seed)
-            self.interrupted_ = run_training(net, dataset, epochs)
+    def _train(self, net, X, device, seed, epochs=None, world=None):
+        """Train ``net`` on ``X`` (see :func:`skvae._net.train_net`); keep it as ``net_``."""
+        self.interrupted_ = train_net(net, X, device, seed, epochs, world)
         net.module_.eval()
         self.net_ = net
         self.history_ = net.history
@@ -281,11 +284,12 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     def _model_input(self, x: torch.Tensor, missing: bool = True) -> torch.Tensor:
         """The encoder's input: missing (NaN) entries replaced by ``fill_values_`` (``x``
         itself when the data has none)."""
-        return torch.where(torch.isnan(x), self.net_.fill_on(x.device), x) if missing else x
+        return self.net_.encoder_input(x, missing)
 
     def _split(self, x: torch.Tensor, missing: bool) -> tuple:
         """``(encoder input, target, observed)`` of a batch (see :func:`split_missing`)."""
-        return split_missing(x, self.net_.fill_on(x.device), missing)
+        return split_missing(x, self.net_.fill_on(x.device), missing,
+                             self.net_.module_.missing_indicator)
 
     def inverse_transform(self, X):
         """Decode latent codes back to the input space.

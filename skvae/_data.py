@@ -153,18 +153,27 @@ class BatchIterator:
     ----------
     dataset : RowDataset
     batch_size : int
+        Rows per (global) batch.
     shuffle : bool
         Draw a fresh permutation each time iteration starts (each epoch).
-
     device : torch.device or str or None
         Where batches go; ``None`` leaves them where the data lives. Only differs from
         the data's device when the data is streamed from pinned host memory.
+    generator : torch.Generator or None
+        Draws the permutations (on the data's device); None uses torch's global RNG.
+        Every rank of a data-parallel fit seeds one identically.
+    world : skvae.distributed.World or None
+        With a process group: each batch of ``batch_size`` rows is split across the
+        ranks and this rank gets its shard (see :meth:`global_sizes`).
     """
 
-    def __init__(self, dataset: RowDataset, batch_size: int, shuffle: bool, device=None):
+    def __init__(self, dataset: RowDataset, batch_size: int, shuffle: bool, device=None,
+                 generator=None, world=None):
         self.X = dataset.X
         self.batch_size = batch_size
         self.shuffle = shuffle
+        self.generator = generator
+        self.world = world
         self.device = self.X.device if device is None else torch.device(device)
         # Streamed: the data sits in (pinned) host memory, batches go to an accelerator.
         # Compared by type: "cuda" and "cuda:0" (or "cpu" and "cpu:0") are one device
@@ -174,11 +183,22 @@ class BatchIterator:
     def __len__(self) -> int:
         return -(-len(self.X) // self.batch_size)
 
+    def global_sizes(self) -> list[int]:
+        """Rows of each (global) batch of an epoch, over all ranks."""
+        n, bs = len(self.X), self.batch_size
+        return [min(bs, n - start) for start in range(0, n, bs)]
+
     def __iter__(self):
         n, bs = len(self.X), self.batch_size
-        order = torch.randperm(n, device=self.X.device) if self.shuffle else None
+        order = (torch.randperm(n, device=self.X.device, generator=self.generator)
+                 if self.shuffle else None)
         for start in range(0, n, bs):
-            xb = self.X[start:start + bs] if order is None else self.X[order[start:start + bs]]
+            if self.world is not None:
+                index = (order[start:start + bs] if order is not None else
+                         torch.arange(start, min(start + bs, n), device=self.X.device))
+                xb = self.X[self.world.shard(index)]
+            else:
+                xb = self.X[start:start + bs] if order is None else self.X[order[start:start + bs]]
             if self.streamed:
                 xb = xb.pin_memory().to(self.device, non_blocking=True)
             yield xb, xb

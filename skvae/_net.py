@@ -20,13 +20,14 @@ import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback, EarlyStopping
 
-from ._data import BatchIterator, HoldoutSplit
+from ._data import BatchIterator, HoldoutSplit, RowDataset, training_tensor
 from .callbacks import EpochProgress
 from .exceptions import TrainingDivergedError
+from .likelihoods import encoder_input
 from .losses import decoder_mean
 
 __all__ = ["OPTIMIZERS", "AutoencoderNet", "build_net", "interrupted_message", "resolve_device",
-           "run_training", "set_missing_values", "stop_on_interrupt"]
+           "run_training", "set_missing_values", "stop_on_interrupt", "train_net"]
 
 OPTIMIZERS = {
     "adam": torch.optim.Adam,
@@ -72,6 +73,11 @@ class AutoencoderNet(NeuralNet):
     #: What the encoder sees for a missing entry, per feature (see
     #: :func:`set_missing_values`); training applies it when the criterion is masked.
     input_fill_ = None
+    #: The process group of a data-parallel fit (:class:`skvae.distributed.World`), set
+    #: by the estimator for the length of its training; None in one process.
+    world_ = None
+    #: The module wrapped in ``DistributedDataParallel`` while a data-parallel fit runs.
+    _ddp = None
 
     def initialize(self):
         """Initialise as skorch does, plus the per-epoch sums of the loss terms."""
@@ -80,10 +86,21 @@ class AutoencoderNet(NeuralNet):
         return self
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
-        """Decide once per fit whether batch losses are read back batch by batch."""
+        """Decide once per fit whether batch losses are read back batch by batch; in a
+        data-parallel fit, wrap the module in ``DistributedDataParallel``."""
         super().on_train_begin(net, X=X, y=y, **kwargs)
         self._read_each_batch = any(type(cb).on_batch_end is not Callback.on_batch_end
                                     for _, cb in self.callbacks_)
+        if self.world_ is not None:
+            device = torch.device(self.device)
+            # not a skorch-managed module (skorch guards setting those outside initialize)
+            self.__dict__["_ddp"] = torch.nn.parallel.DistributedDataParallel(
+                self.module_, device_ids=[device.index] if device.type == "cuda" else None)
+
+    def on_train_end(self, net, X=None, y=None, **kwargs):
+        """Run skorch's end-of-training callbacks, then drop the DDP wrapper."""
+        super().on_train_end(net, X=X, y=y, **kwargs)
+        self.__dict__.pop("_ddp", None)
 
     def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
         """Start a history row (skorch) and empty the running sums of the loss terms."""
@@ -93,10 +110,18 @@ class AutoencoderNet(NeuralNet):
 
     def infer(self, x, **fit_params):
         """The module's output for ``x``, whose missing (NaN) entries the encoder sees as
-        ``input_fill_`` when the training data has missing values (else no check)."""
-        if self.criterion_.missing:
-            x = torch.where(torch.isnan(x), self.fill_on(x.device), x)
+        :meth:`encoder_input` says (no check when the training data has none)."""
+        x = self.encoder_input(x, self.criterion_.missing)
+        if self._ddp is not None and self.module_.training:  # gradients averaged by DDP
+            return self._ddp(x, **fit_params)
         return super().infer(x, **fit_params)
+
+    def encoder_input(self, x, missing=True) -> torch.Tensor:
+        """The encoder's input for rows ``x`` (see :func:`skvae.likelihoods.encoder_input`):
+        gaps filled with ``input_fill_``, or 0 and the mask with a missing indicator.
+        ``missing=False`` promises ``x`` has no NaN (the fast path)."""
+        return encoder_input(x, self.fill_on(x.device) if missing else None, missing,
+                             self.module_.missing_indicator)
 
     def fill_on(self, device) -> torch.Tensor:
         """``input_fill_`` as a tensor on ``device``, made once (a cache pickle leaves out:
@@ -113,8 +138,22 @@ class AutoencoderNet(NeuralNet):
         return state
 
     def get_iterator(self, dataset, training=False):
-        """Tensor-slice batches of ``dataset`` (shuffled when training)."""
-        return BatchIterator(dataset, self.batch_size, shuffle=training, device=self.device)
+        """Tensor-slice batches of ``dataset`` (shuffled when training; this rank's shards
+        in a data-parallel fit).
+
+        The shuffling generator is seeded from torch's RNG, in the same state on every
+        rank here; then ranks other than 0 reseed torch's RNG with their rank, so their
+        dropout, input noise and posterior draws differ from rank 0's (which match one
+        process's).
+        """
+        generator = None
+        if training:
+            seed = int(torch.randint(2**62, (1,)))
+            generator = torch.Generator(device=dataset.X.device).manual_seed(seed)
+            if self.world_ is not None and self.world_.rank > 0:
+                torch.manual_seed(seed + self.world_.rank)
+        return BatchIterator(dataset, self.batch_size, shuffle=training, device=self.device,
+                             generator=generator, world=self.world_)
 
     def train_step_single(self, batch, **fit_params):
         """One training step; skorch's, minus the per-step mode switch and conversion."""
@@ -130,7 +169,15 @@ class AutoencoderNet(NeuralNet):
         sums = self._term_sums.setdefault("train" if training else "valid", {})
         for key, values in terms.items():
             sums[key] = sums.get(key, 0) + values.detach().sum()
-        return self.criterion_.combine(terms, training=training)
+        if self.world_ is None:
+            return self.criterion_.combine(terms, training=training)
+        # DDP averages the ranks' gradients: weigh this shard's mean by its share of the
+        # global batch (times the world size) so the average is the global batch mean's
+        rows = len(y_true)
+        if rows == 0:  # an empty shard still joins DDP's gradient all-reduce, with zeros
+            return y_pred[0].sum() * 0.0
+        share = rows * self.world_.size / self._global_batch_rows
+        return self.criterion_.combine(terms, training=training) * share
 
     def predict_proba(self, X):
         """Decoder means of ``X``'s reconstructions (probabilities for ``"bce"``)."""
@@ -145,25 +192,34 @@ class AutoencoderNet(NeuralNet):
             return
         self._set_training(training)
         losses, sizes = [], []
+        global_sizes = iterator.global_sizes() if self.world_ is not None else None
         for batch in iterator:
             self.notify("on_batch_begin", batch=batch, training=training)
+            if global_sizes is not None:  # rows of the global batch (see get_loss)
+                self._global_batch_rows = global_sizes[len(sizes)]
             step = step_fn(batch, **fit_params)
             losses.append(step["loss"].detach())
-            sizes.append(len(batch[0]))
+            sizes.append(len(batch[0]) if global_sizes is None else self._global_batch_rows)
             self.history.record_batch(prefix + "_batch_size", sizes[-1])
             if self._read_each_batch:
                 self.history.record_batch(prefix + "_loss", losses[-1].item())
             self.notify("on_batch_end", batch=batch, training=training, **step)
-            if self.stop_requested_:  # Ctrl-C arrived: stop between steps (skorch ends the fit)
-                raise KeyboardInterrupt
+            if self.stop_requested_ and self.world_ is None:
+                raise KeyboardInterrupt  # Ctrl-C arrived: stop between steps (skorch ends the fit)
         self._record_epoch(prefix, losses, sizes)
 
     def _record_epoch(self, prefix, losses, sizes):
         sums = self._term_sums.pop(prefix, {})
         keys = list(sums)
+        values = torch.stack(losses + [sums[k] for k in keys])
+        if self.world_ is not None:  # one all-reduce per epoch: every rank records the same
+            flag = torch.tensor([float(self.stop_requested_)], device=values.device)
+            values = self.world_.sum(torch.cat([values, flag]))
+            values[:len(losses)] /= self.world_.size  # the global batch means
+            self.stop_requested_, values = bool(values[-1] > 0), values[:-1]
         # the epoch's only device -> host transfer (no device tensor outlives it, so a
         # pickled net loads without CUDA)
-        values = torch.stack(losses + [sums[k] for k in keys]).tolist()
+        values = values.tolist()
         batch_rows = self.history[-1]["batches"][-len(losses):]
         for row, loss in zip(batch_rows, values, strict=False):
             row[prefix + "_loss"] = loss
@@ -178,6 +234,8 @@ class AutoencoderNet(NeuralNet):
                 "training diverged. Lower `lr`, scale the input features "
                 "(e.g. StandardScaler or MinMaxScaler), or lower `beta`."
             )
+        if self.stop_requested_ and self.world_ is not None:
+            raise KeyboardInterrupt  # Ctrl-C on some rank: all stop at this epoch's end
 
 
 @contextlib.contextmanager
@@ -247,6 +305,29 @@ def run_training(net: AutoencoderNet, dataset, epochs=None) -> bool:
     return net.stop_requested_
 
 
+def train_net(net: AutoencoderNet, X, device, seed, epochs=None, world=None) -> bool:
+    """Train ``net`` on the rows ``X`` under a forked torch RNG seeded with ``seed``;
+    return whether Ctrl-C stopped it early (see :func:`run_training`).
+
+    With a process group (``world``, see :mod:`skvae.distributed`) the training is
+    data-parallel; afterwards the net is a plain single-process one again, with rank
+    0's history (epoch durations included) on every rank.
+    """
+    dataset = RowDataset(training_tensor(X, device))
+    cuda = [device.index or 0] if device.type == "cuda" else []
+    net.world_ = world
+    try:
+        with torch.random.fork_rng(devices=cuda):
+            torch.manual_seed(seed)
+            interrupted = run_training(net, dataset, epochs)
+    finally:
+        net.world_ = None
+        net.__dict__.pop("_ddp", None)
+    if world is not None:
+        net.history = world.broadcast(net.history)
+    return interrupted
+
+
 def interrupted_message(estimator, epochs: int) -> str:
     """The warning of a ``fit`` that Ctrl-C stopped (see :func:`stop_on_interrupt`)."""
     return (f"Training was interrupted (Ctrl-C) after {estimator.n_iter_} complete epoch(s) "
@@ -288,13 +369,15 @@ def resolve_device(device) -> torch.device:
     return resolved
 
 
-def build_net(estimator, *, module_params, n_features, device, valid_index) -> AutoencoderNet:
+def build_net(estimator, *, module_params, n_features, device, valid_index,
+              quiet=False) -> AutoencoderNet:
     """The skorch net of ``estimator`` (an unfitted, uninitialised :class:`AutoencoderNet`).
 
     ``module_params`` are the module's checked keyword arguments; ``valid_index`` the
-    held-out rows (None: no validation split).
+    held-out rows (None: no validation split); ``quiet`` silences progress and printing
+    (ranks other than 0 of a data-parallel fit).
     """
-    callbacks = training_callbacks(estimator, validation=valid_index is not None)
+    callbacks = training_callbacks(estimator, validation=valid_index is not None, quiet=quiet)
     return AutoencoderNet(
         module=estimator._module_class(),
         module__n_features=n_features,
@@ -310,11 +393,11 @@ def build_net(estimator, *, module_params, n_features, device, valid_index) -> A
         callbacks=callbacks,
         device=device,
         # skorch prints its epoch table when its own verbose is set: only at verbose>=2
-        verbose=int(estimator.verbose >= 2),
+        verbose=int(estimator.verbose >= 2 and not quiet),
     )
 
 
-def training_callbacks(estimator, validation: bool) -> list:
+def training_callbacks(estimator, validation: bool, quiet: bool = False) -> list:
     """The model's own callbacks, copies of the user's (checked), progress and early stopping."""
     for position, callback in enumerate(estimator.callbacks or []):
         _check_callback(callback, position)
@@ -322,7 +405,7 @@ def training_callbacks(estimator, validation: bool) -> list:
     for position, callback in enumerate(user):
         _check_needs_validation(callback, position, validation)
     callbacks = estimator._model_callbacks() + user
-    if estimator.verbose == 1:
+    if estimator.verbose == 1 and not quiet:
         callbacks.append(EpochProgress(desc=type(estimator).__name__))
     if estimator.n_iter_no_change is not None:
         monitor = "valid_loss" if validation else "train_loss"

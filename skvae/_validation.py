@@ -318,13 +318,14 @@ def module_params(estimator, n_features) -> dict:
         kernel_size=estimator.kernel_size,
         noise=estimator.noise,
         noise_level=_noise_level(estimator.noise, estimator.noise_level),
+        missing_indicator=bool(estimator.missing_indicator),
     )
 
 
 #: What a warm start cannot change: the module's shape and its loss.
 ARCHITECTURE_PARAMS = ("n_components", "hidden_layer_sizes", "activation", "dropout",
                        "architecture", "image_shape", "conv_channels", "kernel_size", "noise",
-                       "noise_level")
+                       "noise_level", "missing_indicator")
 
 
 def check_same_architecture(estimator, params) -> None:

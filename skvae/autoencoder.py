@@ -72,6 +72,14 @@ class AutoencoderTransformer(BaseAutoencoder):
     noise_level : float, default=0.1
         Standard deviation (``"gaussian"``) or probability (``"mask"``,
         ``"salt_pepper"``, at most 1) of the corruption; unused without ``noise``.
+    missing_indicator : bool, default=False
+        Whether the encoder also reads which entries are missing (NaN): each value
+        (0 where missing, instead of the training mean) plus an observed/missing
+        indicator, as a second block of inputs (a second set of channels for
+        ``"conv"``). With it, ``noise="mask"`` hides observed entries exactly as
+        missing ones look, which trains the model to fill gaps: the best MNIST
+        imputer measured is a conv AE with both (see :func:`skvae.impute.impute` and
+        the user guide's "Missing values").
     categorical_groups : list of lists or tuples, or None, default=None
         One-hot blocks of a numeric ``X`` (column indices, or names of a DataFrame's
         columns), e.g. from ``OneHotEncoder``: each block gets a softmax
@@ -117,6 +125,15 @@ class AutoencoderTransformer(BaseAutoencoder):
         ``ProgressBar``, ``EarlyStopping``), copied before training. A callback that
         monitors a validation score needs ``validation_fraction``; see
         :class:`skvae._net.AutoencoderNet` for what callbacks see per batch and epoch.
+    distributed : "auto" or bool, default="auto"
+        Data-parallel training over the processes of a :mod:`torch.distributed` group
+        (DistributedDataParallel; see :mod:`skvae.distributed` and the user guide's
+        "Scaling out"). ``"auto"``: when a process group is initialised (e.g. by
+        ``torch.distributed.init_process_group``); ``True``: also initialise one from
+        a launcher's environment (``torchrun``, ``accelerate launch``, ...), NCCL on
+        CUDA and gloo otherwise; ``False``: this process alone. ``batch_size`` is the
+        global batch, split across the processes; every process passes the same ``X``
+        and ends with the same fitted model.
 
     Attributes
     ----------

@@ -49,8 +49,14 @@ import math
 import torch
 import torch.nn.functional as F
 
-__all__ = ["gaussian_kl", "monte_carlo_elbo", "observed_entries", "posterior_mse",
-           "split_missing"]
+__all__ = [
+    "encoder_input",
+    "gaussian_kl",
+    "monte_carlo_elbo",
+    "observed_entries",
+    "posterior_mse",
+    "split_missing",
+]
 
 #: Reconstruction losses known to :func:`reconstruction_nll`.
 RECONSTRUCTION_LOSSES = ("mse", "bce")
@@ -344,7 +350,50 @@ def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(dim=-1)
 
 
-def split_missing(x: torch.Tensor, fill: torch.Tensor, missing: bool) -> tuple:
+def encoder_input(x: torch.Tensor, fill: torch.Tensor, missing: bool,
+                  indicator: bool = False) -> torch.Tensor:
+    """The encoder's input for rows that may have gaps (NaN).
+
+    Parameters
+    ----------
+    x : torch.Tensor of shape (n_samples, n_features)
+        Rows whose NaN entries are missing values.
+    fill : torch.Tensor of shape (n_features,) or None
+        Each feature's value for a missing entry, without ``indicator`` (skvae uses
+        the training means, ``fill_values_``).
+    missing : bool
+        Whether ``x`` may hold NaN. False takes the fast path: no masks.
+    indicator : bool, default=False
+        Whether the encoder also reads the mask of observed entries (a module built
+        with ``missing_indicator=True``).
+
+    Returns
+    -------
+    inputs : torch.Tensor of shape (n_samples, n_features) or (n_samples, 2 * n_features)
+        Without ``indicator``: ``x`` with each gap replaced by its feature's ``fill``
+        (``x`` itself when ``missing`` is False). With it: ``x`` with each gap as 0,
+        followed by the mask (1 observed, 0 missing).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skvae.likelihoods import encoder_input
+    >>> x, fill = torch.tensor([[float("nan"), 2.0]]), torch.tensor([5.0, 0.0])
+    >>> encoder_input(x, fill, True)
+    tensor([[5., 2.]])
+    >>> encoder_input(x, fill, True, indicator=True)
+    tensor([[0., 2., 0., 1.]])
+    """
+    if not indicator:
+        return torch.where(torch.isnan(x), fill, x) if missing else x
+    if not missing:
+        return torch.cat([x, torch.ones_like(x)], dim=1)
+    gaps = torch.isnan(x)
+    return torch.cat([x.masked_fill(gaps, 0.0), (~gaps).to(x.dtype)], dim=1)
+
+
+def split_missing(x: torch.Tensor, fill: torch.Tensor, missing: bool,
+                  indicator: bool = False) -> tuple:
     """Prepare a batch of rows that may have gaps for the encoder and the likelihood.
 
     Parameters
@@ -356,11 +405,14 @@ def split_missing(x: torch.Tensor, fill: torch.Tensor, missing: bool) -> tuple:
         training means, ``fill_values_``).
     missing : bool
         Whether ``x`` may hold NaN. False takes the fast path: no masks.
+    indicator : bool, default=False
+        Whether the encoder also reads the mask (see :func:`encoder_input`).
 
     Returns
     -------
-    inputs : torch.Tensor of shape (n_samples, n_features)
-        The encoder's input: ``x`` with each NaN replaced by its feature's ``fill``.
+    inputs : torch.Tensor of shape (n_samples, n_features) or (n_samples, 2 * n_features)
+        The encoder's input (:func:`encoder_input`): ``x`` with each NaN replaced by
+        its feature's ``fill``, or, with ``indicator``, by 0 and followed by the mask.
     target : torch.Tensor of shape (n_samples, n_features)
         ``x`` with each NaN as 0 (:func:`observed_entries`).
     observed : torch.Tensor of shape (n_samples, n_features) or None
@@ -374,7 +426,8 @@ def split_missing(x: torch.Tensor, fill: torch.Tensor, missing: bool) -> tuple:
     >>> split_missing(torch.tensor([[float("nan"), 2.0]]), torch.tensor([5.0, 0.0]), True)
     (tensor([[5., 2.]]), tensor([[0., 2.]]), tensor([[0., 1.]]))
     """
+    inputs = encoder_input(x, fill, missing, indicator)
     if not missing:
-        return x, x, None
+        return inputs, x, None
     gaps = torch.isnan(x)
-    return torch.where(gaps, fill, x), x.masked_fill(gaps, 0.0), (~gaps).to(x.dtype)
+    return inputs, x.masked_fill(gaps, 0.0), (~gaps).to(x.dtype)

@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 # the building blocks, also importable from here as before
+from .images import as_image_shape
 from .layers import (  # noqa: F401
     ACTIVATIONS,
     ARCHITECTURES,
@@ -31,7 +32,42 @@ from .layers import (  # noqa: F401
     mlp,
 )
 
-__all__ = ["Autoencoder", "VariationalAutoencoder"]
+__all__ = ["Autoencoder", "VariationalAutoencoder", "indicator_input_shape"]
+
+
+def indicator_input_shape(n_features, architecture="dense", image_shape=None):
+    """The encoder's input width and image shape with a missing-value indicator.
+
+    Twice the values: for ``"conv"``, the indicator is a second block of channels.
+
+    Parameters
+    ----------
+    n_features : int
+        Values per row.
+    architecture : {"dense", "conv"}, default="dense"
+        The encoder's architecture.
+    image_shape : tuple of int or None, default=None
+        How a row is laid out as an image (``"conv"`` only).
+
+    Returns
+    -------
+    n_inputs : int
+        The encoder's input width, ``2 * n_features``.
+    input_shape : tuple (channels, height, width) or None
+        The encoder's image shape (None for ``"dense"``).
+
+    Examples
+    --------
+    >>> from skvae.modules import indicator_input_shape
+    >>> indicator_input_shape(784, "conv", (1, 28, 28))
+    (1568, (2, 28, 28))
+    >>> indicator_input_shape(5)
+    (10, None)
+    """
+    if architecture != "conv":
+        return 2 * n_features, None
+    channels, height, width = as_image_shape(image_shape, n_features)
+    return 2 * n_features, (2 * channels, height, width)
 
 
 class _EncoderDecoder(nn.Module):
@@ -42,18 +78,57 @@ class _EncoderDecoder(nn.Module):
 
     def __init__(self, n_features, n_components, hidden_layer_sizes=(256, 128),
                  activation="relu", dropout=0.0, *, architecture="dense", image_shape=None,
-                 conv_channels=(32, 64), kernel_size=3, noise=None, noise_level=0.0):
+                 conv_channels=(32, 64), kernel_size=3, noise=None, noise_level=0.0,
+                 missing_indicator=False):
         super().__init__()
         hidden = tuple(hidden_layer_sizes)
-        shared = dict(architecture=architecture, image_shape=image_shape,
-                      conv_channels=tuple(conv_channels), kernel_size=kernel_size,
-                      activation=activation, dropout=dropout)
+        shared = dict(architecture=architecture, conv_channels=tuple(conv_channels),
+                      kernel_size=kernel_size, activation=activation, dropout=dropout)
         self.n_components = n_components
+        self.missing_indicator = missing_indicator
         self.noise = InputNoise(noise, noise_level)
-        self.encoder = make_encoder(n_features, self._code_width * n_components,
-                                    hidden_layer_sizes=hidden, **shared)
-        self.decoder = make_decoder(n_features, n_components,
+        inputs, input_shape = n_features, image_shape
+        if missing_indicator:  # each value, then whether it is observed (a second channel)
+            inputs, input_shape = indicator_input_shape(n_features, architecture, image_shape)
+        self.encoder = make_encoder(inputs, self._code_width * n_components,
+                                    image_shape=input_shape, hidden_layer_sizes=hidden, **shared)
+        self.decoder = make_decoder(n_features, n_components, image_shape=image_shape,
                                     hidden_layer_sizes=hidden[::-1], **shared)
+
+    def corrupt(self, x: torch.Tensor) -> torch.Tensor:
+        """Corrupt the encoder's input with ``noise`` in training (the identity in evaluation).
+
+        With ``missing_indicator``, ``x`` is ``[values, observed]`` (missing values 0,
+        see :func:`skvae.likelihoods.encoder_input`): ``"mask"`` noise hides observed
+        entries the way missing ones look (value 0, indicator 0), so the model learns
+        to fill gaps from the rest of the row; other noise corrupts the observed values.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (n_samples, n_inputs)
+            The encoder's input (see :func:`skvae.likelihoods.encoder_input`).
+
+        Returns
+        -------
+        x_noisy : torch.Tensor of shape (n_samples, n_inputs)
+            The corrupted input (``x`` itself in evaluation mode or without noise).
+
+        Examples
+        --------
+        >>> import torch
+        >>> from skvae.modules import Autoencoder
+        >>> ae = Autoencoder(3, 2, hidden_layer_sizes=(4,), noise="mask", noise_level=1.0,
+        ...                  missing_indicator=True)
+        >>> ae.corrupt(torch.tensor([[0.5, 0.0, 1.0, 1.0, 0.0, 1.0]]))  # all hidden
+        tensor([[0., 0., 0., 0., 0., 0.]])
+        """
+        if not self.missing_indicator:
+            return self.noise(x)
+        values, observed = x.chunk(2, dim=-1)
+        if self.training and self.noise.kind == "mask" and self.noise.level > 0:
+            kept = (torch.rand_like(values) >= self.noise.level).to(x.dtype) * observed
+            return torch.cat([values * kept, kept], dim=-1)
+        return torch.cat([self.noise(values) * observed, observed], dim=-1)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """Return the decoder output (logits for a Bernoulli likelihood).
@@ -110,6 +185,9 @@ class Autoencoder(_EncoderDecoder):
         (:class:`~skvae.layers.InputNoise`).
     noise_level : float, default=0.0
         Its standard deviation or probability.
+    missing_indicator : bool, default=False
+        The encoder reads ``2 * n_features`` inputs: each value (0 where missing) and
+        whether it is observed (see :meth:`corrupt`); the decoder is unchanged.
 
     Examples
     --------
@@ -144,7 +222,7 @@ class Autoencoder(_EncoderDecoder):
         >>> tuple(ae.encode(torch.zeros(3, 6)).shape)
         (3, 2)
         """
-        return self.encoder(self.noise(x))
+        return self.encoder(self.corrupt(x))
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Return ``(x_hat, z)``: the reconstruction first, then the code.
@@ -209,6 +287,9 @@ class VariationalAutoencoder(_EncoderDecoder):
         (:class:`~skvae.layers.InputNoise`).
     noise_level : float, default=0.0
         Its standard deviation or probability.
+    missing_indicator : bool, default=False
+        The encoder reads ``2 * n_features`` inputs: each value (0 where missing) and
+        whether it is observed (see :meth:`corrupt`); the decoder is unchanged.
 
     Examples
     --------
@@ -245,7 +326,7 @@ class VariationalAutoencoder(_EncoderDecoder):
         >>> tuple(mu.shape), tuple(logvar.shape)
         ((3, 2), (3, 2))
         """
-        mu, logvar = self.encoder(self.noise(x)).chunk(2, dim=-1)
+        mu, logvar = self.encoder(self.corrupt(x)).chunk(2, dim=-1)
         return mu, logvar
 
     @staticmethod

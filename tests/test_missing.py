@@ -171,3 +171,29 @@ def test_a_model_with_gaps_pickles_without_device_tensors(digits_gaps):
     assert tensors == []
     loaded = pickle.loads(pickle.dumps(est))
     np.testing.assert_array_equal(loaded.transform(train), est.transform(train))
+
+
+def test_a_missing_indicator_model_encodes_scores_imputes_and_saves(digits_gaps, tmp_path):
+    from skvae.persistence import load_model, save_model
+
+    _, X_test, train, test, hidden = digits_gaps
+    vae = VAETransformer(8, hidden_layer_sizes=(64,), max_epochs=5, random_state=0,
+                         missing_indicator=True, noise="mask", noise_level=0.2).fit(train)
+    assert vae.net_.module_.encoder[0].in_features == 2 * 64  # values and their mask
+    Z = vae.transform(test)
+    assert Z.shape == (len(test), 8) and np.isfinite(Z).all()
+    assert np.isfinite(vae.score_samples(test)).all()
+    filled = impute(vae, test)
+    assert not np.isnan(filled).any() and np.array_equal(filled[~hidden], X_test[~hidden])
+    # complete rows go through the same mask input (all observed)
+    assert np.isfinite(vae.transform(X_test)).all()
+    save_model(vae, tmp_path / "model.skvae")
+    np.testing.assert_array_equal(load_model(tmp_path / "model.skvae").transform(test), Z)
+
+
+def test_a_warm_start_cannot_add_a_missing_indicator(digits_gaps):
+    train = digits_gaps[2]
+    ae = AutoencoderTransformer(4, hidden_layer_sizes=(16,), max_epochs=1, random_state=0,
+                                warm_start=True).fit(train)
+    with pytest.raises(ValueError, match=r"missing_indicator=True \(fitted: False\) changed it"):
+        ae.set_params(missing_indicator=True).fit(train)

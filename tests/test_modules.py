@@ -152,3 +152,29 @@ def test_models_corrupt_the_encoder_input_only_in_training(Model):
     code = model.encode(x)
     code = code if isinstance(code, torch.Tensor) else torch.cat(code, dim=-1)
     assert torch.equal(code, clean)
+
+
+@pytest.mark.parametrize("architecture,image_shape", [("dense", None), ("conv", (1, 8, 8))])
+def test_a_missing_indicator_doubles_the_encoder_input_only(architecture, image_shape):
+    ae = Autoencoder(64, 3, hidden_layer_sizes=(16,), architecture=architecture,
+                     image_shape=image_shape, conv_channels=(4,), missing_indicator=True).eval()
+    x_hat, z = ae(torch.rand(5, 128))  # values, then the observed mask
+    assert tuple(x_hat.shape) == (5, 64) and tuple(z.shape) == (5, 3)
+    with pytest.raises(RuntimeError):
+        ae(torch.rand(5, 64))  # the mask is part of the input
+
+
+def test_mask_noise_with_an_indicator_hides_entries_as_missing_ones_look():
+    torch.manual_seed(0)
+    ae = Autoencoder(1000, 2, hidden_layer_sizes=(4,), noise="mask", noise_level=0.3,
+                     missing_indicator=True).train()
+    values, observed = torch.rand(2, 1000) + 0.5, (torch.rand(2, 1000) > 0.2).float()
+    noisy = ae.corrupt(torch.cat([values * observed, observed], 1))
+    noisy_values, noisy_observed = noisy.chunk(2, 1)
+    hidden = (observed == 1) & (noisy_observed == 0)
+    assert torch.all(noisy_values[noisy_observed == 0] == 0)  # hidden and missing: 0 and 0
+    assert torch.equal(noisy_values[noisy_observed == 1], values[noisy_observed == 1])
+    assert torch.all(noisy_observed <= observed)  # a missing entry never becomes observed
+    assert 0.25 < hidden.sum() / observed.sum() < 0.35
+    clean = torch.cat([values * observed, observed], 1)
+    assert torch.equal(ae.eval().corrupt(clean), clean)

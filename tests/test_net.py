@@ -64,8 +64,10 @@ def hand_written_training(X, seed, batch_size, epochs, device="cpu"):
         criterion = ReconstructionLoss("mse")
         optimizer = torch.optim.Adam(module.parameters(), lr=1e-3)
         data = torch.tensor(X, dtype=torch.float32, device=device)
+        # the shuffle's own generator, seeded from torch's RNG once the module is built
+        shuffle = torch.Generator(device=device).manual_seed(int(torch.randint(2**62, (1,))))
         for _ in range(epochs):
-            order = torch.randperm(len(data), device=device)
+            order = torch.randperm(len(data), device=device, generator=shuffle)
             for start in range(0, len(data), batch_size):
                 xb = data[order[start:start + batch_size]]
                 optimizer.zero_grad()

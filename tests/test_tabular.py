@@ -23,7 +23,9 @@ from skvae import AutoencoderTransformer, VAETransformer
 from skvae.datasets import load_house_prices
 from skvae.tabular import TableLayout
 
-FAST = dict(max_epochs=30, random_state=0)
+# 40 epochs: at 30 the categorical-accuracy margin over the majority class was +0.018 to
+# +0.037 over seeds 0-3 (the bar is +0.02); at 40, +0.029 to +0.041
+FAST = dict(max_epochs=40, random_state=0)
 
 
 def generated_table(n=400, seed=0):
