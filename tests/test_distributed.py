@@ -154,6 +154,14 @@ LAUNCHERS = {
 }
 
 
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 @pytest.mark.slow
 def test_the_example_script_gives_one_result_under_every_launcher(tmp_path):
     import json
@@ -165,6 +173,8 @@ def test_the_example_script_gives_one_result_under_every_launcher(tmp_path):
             continue  # accelerate is a dev dependency; a user may not have it
         env = {k: v for k, v in os.environ.items()
                if k not in ("RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")}
+        if name == "accelerate":  # its default port (29500) may be taken on a shared machine
+            launcher = [*launcher, f"--main_process_port={free_port()}"]
         done = subprocess.run([*launcher, str(EXAMPLE), str(tmp_path / name)], env=env,
                               capture_output=True, text=True, timeout=LAUNCH_TIMEOUT_S)
         assert done.returncode == 0, (name, done.stderr[-3000:])
