@@ -55,6 +55,9 @@ def worker(args):
         from sklearn.datasets import load_digits
         X = load_digits().data[:args.rows] / 16
     launched = "RANK" in os.environ
+    if (launched and args.device.startswith("cuda")
+            and torch.cuda.device_count() < int(os.environ["WORLD_SIZE"])):
+        torch.distributed.init_process_group("gloo")  # NCCL needs one GPU per rank
     ae = AutoencoderTransformer(32, hidden_layer_sizes=(512, 256), batch_size=args.batch_size,
                                 max_epochs=args.epochs, random_state=0, device=args.device,
                                 reconstruction_loss="bce", distributed=launched)
@@ -91,6 +94,7 @@ def plot(results, path):
         epochs = np.arange(1, len(record["train_loss"]) + 1)
         ax.plot(epochs, record["train_loss"], marker="o", label=name,
                 linestyle="--" if record["world_size"] > 1 else "-")
+    ax.set_xticks(epochs)
     ax.set_xlabel("epoch")
     ax.set_ylabel("training loss (BCE nats per pixel, mean)")
     ax.set_title("1 process vs 2 data-parallel processes: the same optimisation")

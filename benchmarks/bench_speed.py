@@ -104,11 +104,13 @@ class Hand:
         self.optimizer = torch.optim.Adam(self.module.parameters(), lr=LR)
         self.data = torch.as_tensor(X, device=device)
         self.batch_size, self.device = batch_size, device
+        # skvae's shuffle: its own generator, seeded from torch's RNG after the module
+        self.shuffle = torch.Generator(device=device).manual_seed(int(torch.randint(2**62, (1,))))
 
     def epoch(self):
         self.module.train()
         total = torch.zeros((), device=self.device)
-        order = torch.randperm(len(self.data), device=self.device)
+        order = torch.randperm(len(self.data), device=self.device, generator=self.shuffle)
         for i in range(0, len(self.data), self.batch_size):
             xb = self.data[order[i:i + self.batch_size]]
             self.optimizer.zero_grad()
