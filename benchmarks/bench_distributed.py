@@ -64,7 +64,7 @@ def worker(args):
     ae.fit(X)
     if int(os.environ.get("RANK", 0)) == 0:
         durations = list(ae.history_[:, "dur"])
-        record = {"rows": len(X), "durations": durations,
+        record = {"rows": len(X), "durations": durations, "threads": torch.get_num_threads(),
                   "train_loss": list(ae.history_[:, "train_loss"]),
                   "world_size": torch.distributed.get_world_size() if launched else 1}
         Path(args.worker_out).write_text(json.dumps(record))
@@ -121,11 +121,11 @@ def main():
             record = run_config(args, n_procs, threads, Path(tmp) / f"{i}.json")
             results.append(((name, n_procs, threads), record))
     reference = results[0][1]["train_loss"]
-    for (name, _, threads), record in results:
+    for (name, _, _), record in results:
         steady = record["durations"][1:] or record["durations"]
         epoch_s = statistics.median(steady)
         rows.append({"configuration": name, "processes": record["world_size"],
-                     "threads_per_process": threads, "epoch_s": epoch_s,
+                     "threads_per_process": record["threads"], "epoch_s": epoch_s,
                      "rows_per_s": record["rows"] / epoch_s,
                      "final_train_loss": record["train_loss"][-1],
                      "max_loss_difference_vs_1_process": float(np.max(np.abs(
