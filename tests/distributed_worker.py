@@ -47,6 +47,8 @@ def scenario(name):
         return AutoencoderTransformer(8, max_epochs=3, **common), X_train, X_test
     if name == "uneven":  # 1201 rows: the last batch has 1 row, rank 1's shard is empty
         return AutoencoderTransformer(8, max_epochs=2, **common), X[:1201], X_test
+    if name == "warm_start":  # fitted twice (see main): the second fit continues the first
+        return AutoencoderTransformer(8, max_epochs=2, warm_start=True, **common), X_train, X_test
     if name == "vae":
         seed = int(os.environ.get("SKVAE_TEST_SEED", "0"))
         est = VAETransformer(8, max_epochs=20, reconstruction_loss="bce",
@@ -93,6 +95,8 @@ def main(name, out_dir):
     est.set_params(callbacks=[("rows_seen", seen)])
     result = {"pid": os.getpid(), "rank": int(os.environ.get("RANK", 0))}
     try:
+        if name == "warm_start":
+            est.fit(X_train)
         est.fit(X_train)
     except Exception as exc:  # the test checks which error each rank raised
         result["error"] = f"{type(exc).__name__}: {exc}"

@@ -91,6 +91,15 @@ def test_uneven_and_empty_shards_neither_hang_nor_change_the_model(tmp_path):
     np.testing.assert_allclose(rank0["train_loss"], one["train_loss"], rtol=1e-6)
 
 
+def test_a_warm_start_continues_data_parallel_as_in_one_process(tmp_path):
+    one = launch("warm_start", tmp_path / "one", n_procs=0)[0]
+    rank0, rank1 = launch("warm_start", tmp_path / "two")
+    assert one["n_iter"] == rank0["n_iter"] == 4  # 2 + 2 epochs
+    for key, weight in one["weights"].items():
+        torch.testing.assert_close(rank0["weights"][key], weight, rtol=0, atol=1e-5)
+    assert rank0["fingerprint"] == rank1["fingerprint"]
+
+
 @pytest.mark.slow
 def test_a_two_process_vae_is_as_good_as_single_process_seeds(tmp_path):
     singles = [launch("vae", tmp_path / f"one{seed}", n_procs=0,
