@@ -25,7 +25,10 @@ from skvae import AutoencoderTransformer
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 
 CHILD = textwrap.dedent("""
-    import json, sys, warnings
+    import json, signal, sys, warnings
+    # as an interactive Python has it: a runner started in the background (e.g.
+    # `cmd &` without job control) passes SIGINT on ignored, and skvae respects that
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     import numpy as np
     from skorch.callbacks import Callback
     from skvae import {estimator}
