@@ -203,8 +203,9 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         else:
             self.fill_values_ = _validation.column_means(X, missing)
         self._check_params()
-        world = resolve_world(self.distributed, self.device)  # None: this process alone
-        device = training_device(resolve_device(self.device), world)
+        device = resolve_device(self.device)
+        world = resolve_world(self.distributed, device)  # None: this process alone
+        device = training_device(device, world)
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
         valid_index = _validation.validation_rows(self.validation_fraction, X.shape[0], rng)

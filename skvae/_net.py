@@ -76,7 +76,8 @@ class AutoencoderNet(NeuralNet):
     #: The process group of a data-parallel fit (:class:`skvae.distributed.World`), set
     #: by the estimator for the length of its training; None in one process.
     world_ = None
-    #: The module wrapped in ``DistributedDataParallel`` while a data-parallel fit runs.
+    #: The module wrapped in ``DistributedDataParallel`` while a data-parallel fit runs
+    #: (dropped by :func:`train_net` when training ends, however it ends).
     _ddp = None
 
     def initialize(self):
@@ -96,11 +97,6 @@ class AutoencoderNet(NeuralNet):
             # not a skorch-managed module (skorch guards setting those outside initialize)
             self.__dict__["_ddp"] = torch.nn.parallel.DistributedDataParallel(
                 self.module_, device_ids=[device.index] if device.type == "cuda" else None)
-
-    def on_train_end(self, net, X=None, y=None, **kwargs):
-        """Run skorch's end-of-training callbacks, then drop the DDP wrapper."""
-        super().on_train_end(net, X=X, y=y, **kwargs)
-        self.__dict__.pop("_ddp", None)
 
     def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
         """Start a history row (skorch) and empty the running sums of the loss terms."""

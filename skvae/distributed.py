@@ -80,6 +80,7 @@ def resolve_world(distributed, device) -> World | None:
     ``distributed="auto"`` uses an initialised group; ``True`` initialises one from the
     launcher's environment when none is (see :func:`init_from_environment`) and
     requires one; ``False`` ignores any group. A group of one process is None.
+    ``device`` is the resolved training device (it picks the backend).
     """
     if distributed is False:
         return None
@@ -94,7 +95,8 @@ def resolve_world(distributed, device) -> World | None:
 def init_from_environment(device) -> None:
     """Initialise the default process group from a launcher's environment variables.
 
-    The backend is NCCL when training on CUDA, gloo otherwise. Raises a ``ValueError``
+    The backend is NCCL when ``device`` (the resolved training device, e.g. ``"cpu"``
+    or ``torch.device("cuda")``) is CUDA, gloo otherwise. Raises a ``ValueError``
     naming the missing variables when no launcher set them.
     """
     if not dist.is_available():
@@ -108,8 +110,7 @@ def init_from_environment(device) -> None:
             "the script with a launcher (e.g. torchrun --nproc_per_node 2 script.py), call "
             "torch.distributed.init_process_group yourself, or use distributed='auto'."
         )
-    cuda = torch.device(device).type == "cuda" if device != "auto" else \
-        torch.cuda.is_available()
+    cuda = torch.device(device).type == "cuda"  # the resolved training device
     if cuda:
         torch.cuda.set_device(local_rank() % torch.cuda.device_count())
     dist.init_process_group(backend="nccl" if cuda else "gloo", init_method="env://")
