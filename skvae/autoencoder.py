@@ -131,9 +131,9 @@ class AutoencoderTransformer(BaseAutoencoder):
         "Scaling out"). ``"auto"``: when a process group is initialised (e.g. by
         ``torch.distributed.init_process_group``); ``True``: also initialise one from
         a launcher's environment (``torchrun``, ``accelerate launch``, ...), NCCL on
-        CUDA and gloo otherwise; ``False``: this process alone. ``batch_size`` is the
-        global batch, split across the processes; every process passes the same ``X``
-        and ends with the same fitted model.
+        CUDA with a GPU per rank and gloo otherwise; ``False``: this process alone.
+        ``batch_size`` is the global batch, split across the processes; every process
+        passes the same ``X`` and ends with the same fitted model.
 
     Attributes
     ----------

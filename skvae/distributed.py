@@ -36,7 +36,7 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
-__all__ = ["World", "init_from_environment", "resolve_world", "training_device"]
+__all__ = ["World", "choose_backend", "init_from_environment", "resolve_world", "training_device"]
 
 #: What ``init_process_group(init_method="env://")`` reads; launchers set them.
 LAUNCHER_VARIABLES = ("RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")
@@ -96,7 +96,8 @@ def init_from_environment(device) -> None:
     """Initialise the default process group from a launcher's environment variables.
 
     The backend is NCCL when ``device`` (the resolved training device, e.g. ``"cpu"``
-    or ``torch.device("cuda")``) is CUDA, gloo otherwise. Raises a ``ValueError``
+    or ``torch.device("cuda")``) is CUDA and each rank has a GPU of its own, gloo
+    otherwise (:func:`choose_backend`). Raises a ``ValueError``
     naming the missing variables when no launcher set them.
     """
     if not dist.is_available():
@@ -110,10 +111,24 @@ def init_from_environment(device) -> None:
             "the script with a launcher (e.g. torchrun --nproc_per_node 2 script.py), call "
             "torch.distributed.init_process_group yourself, or use distributed='auto'."
         )
-    cuda = torch.device(device).type == "cuda"  # the resolved training device
-    if cuda:
+    backend = choose_backend(device)
+    if torch.device(device).type == "cuda":
         torch.cuda.set_device(local_rank() % torch.cuda.device_count())
-    dist.init_process_group(backend="nccl" if cuda else "gloo", init_method="env://")
+    dist.init_process_group(backend=backend, init_method="env://")
+
+
+def choose_backend(device) -> str:
+    """``"nccl"`` when ``device`` is CUDA and every rank on this machine has a GPU of
+    its own; ``"gloo"`` otherwise.
+
+    NCCL refuses two ranks on one GPU ("Duplicate GPU detected"), so ranks that share
+    GPUs (``LOCAL_WORLD_SIZE``, set by the launchers, above ``torch.cuda.device_count()``)
+    use gloo, which all-reduces CUDA tensors too, more slowly.
+    """
+    if torch.device(device).type != "cuda":
+        return "gloo"
+    ranks_here = int(os.environ.get("LOCAL_WORLD_SIZE", os.environ.get("WORLD_SIZE", 1)))
+    return "nccl" if ranks_here <= torch.cuda.device_count() else "gloo"
 
 
 def local_rank() -> int:

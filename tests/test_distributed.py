@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 import torch
 
-from skvae.distributed import World, init_from_environment, resolve_world
+from skvae.distributed import World, choose_backend, init_from_environment, resolve_world
 
 WORKER = Path(__file__).with_name("distributed_worker.py")
 LAUNCH_TIMEOUT_S = 240
@@ -142,6 +142,17 @@ def test_distributed_true_without_a_launcher_says_how_to_start_one(monkeypatch):
     with pytest.raises(ValueError, match=r"RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT are not "
                                          r"set\. Start the script with a launcher"):
         init_from_environment("cpu")
+
+
+@pytest.mark.parametrize("gpus, ranks_here, device, backend", [
+    (0, 2, "cpu", "gloo"), (2, 2, "cuda", "nccl"), (4, 2, "cuda:1", "nccl"),
+    (1, 2, "cuda", "gloo"),  # NCCL refuses two ranks on one GPU
+])
+def test_nccl_only_when_every_rank_has_a_gpu_of_its_own(monkeypatch, gpus, ranks_here,
+                                                         device, backend):
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: gpus)
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", str(ranks_here))
+    assert choose_backend(device) == backend
 
 
 def test_shards_split_a_batch_contiguously_even_when_some_are_empty():
