@@ -76,9 +76,10 @@ def fingerprint(est) -> dict:
     """Everything a fitted estimator holds, as bytes that compare across processes (a
     pickle does not: it names tensor storages by their memory address)."""
     net = est.net_
-    found = {f"weight {k}": v.numpy().tobytes() for k, v in net.module_.state_dict().items()}
+    found = {f"weight {k}": v.cpu().numpy().tobytes()
+             for k, v in net.module_.state_dict().items()}
     for i, state in net.optimizer_.state_dict()["state"].items():
-        found.update({f"optimizer {i} {k}": v.numpy().tobytes() if torch.is_tensor(v) else v
+        found.update({f"optimizer {i} {k}": v.cpu().numpy().tobytes() if torch.is_tensor(v) else v
                       for k, v in state.items()})
     found["history"] = pickle.dumps([{k: v for k, v in row.items()} for row in net.history])
     found.update({f"attribute {k}": pickle.dumps(v) for k, v in vars(est).items()
@@ -105,7 +106,7 @@ def main(name, out_dir):
             estimator=pickle.dumps(est),
             fingerprint=fingerprint(est),
             ddp_left=("_ddp" in vars(est.net_), est.net_.world_),
-            weights={k: v.clone() for k, v in est.net_.module_.state_dict().items()},
+            weights={k: v.cpu().clone() for k, v in est.net_.module_.state_dict().items()},
             train_loss=list(est.history_[:, "train_loss"]),
             n_iter=est.n_iter_,
             rows=dict(est.net_.callbacks_)["rows_seen"].rows,
