@@ -10,7 +10,6 @@ to encode, score and sample rows.
 
 from __future__ import annotations
 
-import copy
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
 
@@ -22,22 +21,12 @@ from sklearn.base import (
     TransformerMixin,
     _fit_context,
 )
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from . import _validation
+from . import _training, _validation
 from ._data import map_batches
-from ._net import (
-    OPTIMIZERS,
-    build_net,
-    interrupted_message,
-    resolve_device,
-    set_missing_values,
-    train_net,
-)
-from .distributed import on_rank_zero, resolve_world, training_device
-from .exceptions import TrainingInterruptedWarning
+from ._net import OPTIMIZERS
 from .layers import ACTIVATIONS, ARCHITECTURES, NOISES
 from .likelihoods import RECONSTRUCTION_LOSSES, decoder_mean, split_missing
 
@@ -150,6 +139,9 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     def _after_fit(self, X, seed: int) -> None:
         """Fitted state derived from the trained model (e.g. the AE's code density)."""
 
+    #: Rows of the bounded sample ``partial_fit`` keeps for the fitted summaries.
+    _summary_rows = 10_000
+
     # ------------------------------------------------------------------ validate, build, train
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -178,59 +170,58 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         >>> sorted(key for key in ae.history_[-1] if key.startswith("train_"))
         ['train_batch_count', 'train_loss', 'train_loss_best', 'train_recon']
         """
-        saved = self.__dict__.copy()
-        try:
-            self._fit(X)
-        except BaseException:
-            # a failed fit must leave a previously fitted model as it was
-            self.__dict__.clear()
-            self.__dict__.update(saved)
-            raise
-        return self
+        return _training.keep_on_failure(self, _training.fit, X)
 
-    def _fit(self, X):
-        warm = self.warm_start and hasattr(self, "net_")
-        if warm:  # the layout and groups of the first fit
-            X = _validation.validate_rows(self, X)
-        else:
-            X, self.layout_, self.groups_ = _validation.validate_training_rows(self, X)
-        missing = _validation.check_values(X)
-        _validation.check_unit_range(X, self.reconstruction_loss, self.groups_)
-        _validation.check_code_width(self, X.shape[1])
-        module_params = _validation.module_params(self, X.shape[1])
-        if warm:
-            _validation.check_same_architecture(self, module_params)
-        else:
-            self.fill_values_ = _validation.column_means(X, missing)
-        self._check_params()
-        device = resolve_device(self.device)
-        world = resolve_world(self.distributed, device)  # None: this process alone
-        device = training_device(device, world)
-        rng = check_random_state(self.random_state)
-        seed = int(rng.randint(np.iinfo(np.int32).max))
-        valid_index = _validation.validation_rows(self.validation_fraction, X.shape[0], rng)
-        if world is not None:  # rank 0's draws, also with random_state=None
-            seed, valid_index = world.broadcast((seed, valid_index))
-        if warm:
-            net = copy.deepcopy(self.net_)
-        else:
-            net = build_net(self, module_params=module_params, n_features=X.shape[1],
-                            device=device, valid_index=valid_index,
-                            quiet=world is not None and world.rank > 0)
-        set_missing_values(net, self.fill_values_, missing)
-        self._train(net, X, device, seed, epochs=self.max_epochs if warm else None, world=world)
-        on_rank_zero(world, self, lambda: self._after_fit(X, seed))
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None):
+        """Train one pass (epoch) over ``X``, continuing from the weights so far.
 
-    def _train(self, net, X, device, seed, epochs=None, world=None):
-        """Train ``net`` on ``X`` (see :func:`skvae._net.train_net`); keep it as ``net_``."""
-        self.interrupted_ = train_net(net, X, device, seed, epochs, world)
-        net.module_.eval()
-        self.net_ = net
-        self.history_ = net.history
-        self.n_iter_ = len(net.history)
-        if self.interrupted_:
-            _validation.warn_user(interrupted_message(self, epochs or self.max_epochs),
-                                  TrainingInterruptedWarning)
+        For data that arrives in chunks or does not fit in memory, as with
+        :class:`~sklearn.neural_network.MLPRegressor` or
+        :class:`~sklearn.decomposition.IncrementalPCA`: the first call builds the model
+        (it trains as ``fit`` with ``max_epochs=1`` would), each later call continues
+        it (whatever ``warm_start`` says; ``max_epochs`` is not used) with the same
+        features. Loop over the chunks once per pass you want. ``n_iter_`` and
+        ``history_`` count the passes. Every row is trained on: ``validation_fraction``
+        and ``n_iter_no_change`` must be None (score a held-out chunk yourself).
+
+        The fitted summaries (the autoencoder's code density, the VAE's noise
+        variance) and the values that fill missing entries are computed from all the
+        rows seen so far, through a bounded uniform sample of them (``stream_``, drawn
+        from ``random_state``). After ``fit`` (or ``load_model``), ``partial_fit``
+        continues that model; ``fit`` starts again from scratch.
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix or DataFrame of shape (n_samples, n_features)
+            A chunk of training rows (like ``fit``'s). Integer arrays and memory-mapped
+            files are converted to float32 batch by batch.
+        y : None
+            Ignored; present for API consistency (e.g. dask-ml's ``Incremental``).
+
+        Returns
+        -------
+        self : object
+            The estimator, trained one more pass.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.datasets import load_digits
+        >>> from skvae import AutoencoderTransformer
+        >>> X = load_digits().data / 16
+        >>> ae = AutoencoderTransformer(hidden_layer_sizes=(32,), random_state=0)
+        >>> for epoch in range(2):
+        ...     for chunk in np.array_split(X, 3):
+        ...         ae = ae.partial_fit(chunk)
+        >>> ae.n_iter_, ae.stream_.rows_seen
+        (6, 3594)
+        """
+        return _training.keep_on_failure(self, _training.partial_fit, X)
+
+    def _after_partial_fit(self, stream) -> None:
+        """Fitted summaries after a ``partial_fit`` call, from the stream's row sample."""
+        self._after_fit(stream.sample, stream.seed)
 
     # ------------------------------------------------------------------ infer
     @property
@@ -280,7 +271,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         module = self._eval_module()
         Z = map_batches(lambda x: self._encode(module, self._model_input(x, missing)), X,
                         self._device)
-        return _validation.finite_output(Z, "codes", X).astype(X.dtype, copy=False)
+        return _validation.finite_output(Z, "codes", X).astype(_validation.output_dtype(X),
+                                                               copy=False)
 
     def _model_input(self, x: torch.Tensor, missing: bool = True) -> torch.Tensor:
         """The encoder's input: missing (NaN) entries replaced by ``fill_values_`` (``x``

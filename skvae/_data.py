@@ -5,7 +5,8 @@ calls and ``DataLoader`` collation. For the small models skvae trains, that host
 work costs more than the arithmetic, so instead:
 
 * the training array becomes **one tensor**, moved to the training device once per
-  fit (:class:`RowDataset`);
+  fit (:class:`RowDataset`), unless a float32 copy would be too big or the array is a
+  memory-mapped file: then batches are converted as they are drawn (:class:`HostRows`);
 * each training epoch draws one permutation (from torch's RNG, which the
   estimator seeds from ``random_state``) and yields **tensor slices** of it
   (:class:`BatchIterator`); evaluation batches are contiguous views;
@@ -60,8 +61,12 @@ def training_tensor(X, device: torch.device):
 
     On a GPU whose free memory cannot comfortably hold the data (see
     :data:`DEVICE_MEMORY_SHARE`), the rows stay in (pinned) host memory instead and
-    :class:`BatchIterator` copies each batch over asynchronously.
+    :class:`BatchIterator` copies each batch over asynchronously. Rows that would need
+    a float32 copy of more than :data:`COPY_MAX_BYTES`, or that live in a memory-mapped
+    file, are never copied whole: :class:`HostRows` converts each batch as it is drawn.
     """
+    if not sp.issparse(X) and needs_lazy_rows(X):
+        return HostRows(X)
     n_bytes = SparseRows.nbytes(X) if sp.issparse(X) else np.asarray(X).size * 4
     fits = True
     if device.type == "cuda":
@@ -71,6 +76,70 @@ def training_tensor(X, device: torch.device):
     if not fits:
         return as_float_tensor(X, "cpu").pin_memory()  # pin_memory copies
     return as_float_tensor(X, device)
+
+
+#: The largest float32 copy of the training rows ``fit`` makes (1 GiB); beyond it, and
+#: for memory-mapped files, batches are converted one at a time (:class:`HostRows`).
+COPY_MAX_BYTES = 2**30
+
+
+def is_memory_mapped(X) -> bool:
+    """Whether ``X`` (or the array it is a view of) is a :class:`numpy.memmap`."""
+    while isinstance(X, np.ndarray):
+        if isinstance(X, np.memmap):
+            return True
+        X = X.base
+    return False
+
+
+def needs_lazy_rows(X) -> bool:
+    """Whether the rows ``X`` should stay as they are (:class:`HostRows`) instead of
+    becoming one float32 tensor: a float32 copy would be needed and be too big
+    (:data:`COPY_MAX_BYTES`), or ``X`` is a memory-mapped file that is not float32."""
+    X = np.asarray(X)
+    needs_copy = X.dtype != np.float32 or not X.flags.c_contiguous
+    return needs_copy and (X.size * 4 > COPY_MAX_BYTES or is_memory_mapped(X))
+
+
+class HostRows:
+    """Rows of a host array of any numeric dtype (a ``np.memmap`` too), converted to
+    float32 only when indexed: memory stays that of the array plus one batch.
+
+    ``rows[index]`` (an index tensor or a slice) gathers the rows in the given order
+    and returns a float32 CPU tensor: the same values, in the same order, as indexing
+    a float32 copy, so training is the same either way. ``subset`` keeps a row index
+    instead of copying. ``len``, ``device`` (the CPU) and ``shape`` work as for a tensor.
+    """
+
+    def __init__(self, X, index=None):
+        self.array = np.asarray(X)
+        self.index = None if index is None else np.asarray(index)
+        n = len(self.array) if self.index is None else len(self.index)
+        self.shape = (n, *self.array.shape[1:])
+        self.device = torch.device("cpu")
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, index) -> torch.Tensor:
+        if isinstance(index, slice):
+            rows = np.arange(*index.indices(len(self)))
+        else:
+            rows = torch.as_tensor(index).reshape(-1).numpy()
+        if self.index is not None:
+            rows = self.index[rows]
+        out = np.empty((len(rows), *self.array.shape[1:]), dtype=np.float32)
+        if len(rows) and isinstance(index, slice) and self.index is None \
+                and index.step in (None, 1):
+            np.copyto(out, self.array[rows[0]:rows[-1] + 1], casting="unsafe")  # one read
+        else:
+            np.copyto(out, self.array[rows], casting="unsafe")
+        return torch.from_numpy(out)
+
+    def subset(self, index) -> HostRows:
+        """Rows ``index`` (positions in these rows), without copying the array."""
+        index = np.asarray(index)
+        return HostRows(self.array, index if self.index is None else self.index[index])
 
 
 class SparseRows:
@@ -140,8 +209,9 @@ class RowDataset(torch.utils.data.Dataset):
         return self.X[i], self.X[i]
 
     def subset(self, index) -> RowDataset:
-        """Rows ``index`` as a new dataset (one gather on the device; sparse stays sparse)."""
-        if isinstance(self.X, SparseRows):
+        """Rows ``index`` as a new dataset (one gather on the device; sparse stays sparse,
+        host rows stay unconverted)."""
+        if isinstance(self.X, (SparseRows, HostRows)):
             return RowDataset(self.X.subset(index))
         return RowDataset(self.X[torch.as_tensor(index, device=self.X.device)])
 

@@ -27,6 +27,10 @@ from .tabular import TableLayout, has_categorical_columns
 #: The float dtypes skvae computes in (float32 on the device, either at the API).
 FLOAT_DTYPES = (np.float64, np.float32)
 
+#: NumPy kinds kept as they are by the input checks (bool, integers, float16): they are
+#: converted to float32 batch by batch, so a uint8 array or memmap is never copied whole.
+KEPT_KINDS = "biu"
+
 #: Sparse formats accepted as they are (others are converted by scikit-learn).
 SPARSE_FORMATS = ("csr", "csc")
 
@@ -86,9 +90,12 @@ def validate_rows(estimator, X):
 def validate_numeric(estimator, X, reset=False):
     """``validate_data`` for numeric rows (arrays, DataFrames, CSR/CSC matrices), with a
     clear error for non-numeric input. NaN and ``pd.NA`` are missing values (kept as
-    NaN); infinities and values beyond float32 are errors (:func:`check_values`)."""
+    NaN); infinities and values beyond float32 are errors (:func:`check_values`).
+    Arrays of bool, integer or float16 values (a ``np.memmap`` too) keep their dtype and
+    memory: they become float32 a batch at a time (see :data:`KEPT_KINDS`)."""
+    kept = isinstance(X, np.ndarray) and (X.dtype.kind in KEPT_KINDS or X.dtype == np.float16)
     try:
-        return validate_data(estimator, X, dtype=FLOAT_DTYPES, reset=reset,
+        return validate_data(estimator, X, dtype=None if kept else FLOAT_DTYPES, reset=reset,
                              accept_sparse=SPARSE_FORMATS, ensure_all_finite=False,
                              ensure_min_samples=MIN_TRAINING_ROWS if reset else 1)
     except ValueError as exc:
@@ -118,6 +125,19 @@ def _warn_numbers_as_categories(X) -> None:
                 f"encoded as {values.nunique()} categories. If it is a number, convert it "
                 f"first (X[{column!r}] = pd.to_numeric(X[{column!r}])); if it is a category, "
                 "make that explicit (X[col].astype('category')) to silence this warning."
+            )
+
+
+def check_streamable(estimator) -> None:
+    """``partial_fit`` trains on every row it gets: no held-out split, no early stopping."""
+    for name in ("validation_fraction", "n_iter_no_change"):
+        value = getattr(estimator, name)
+        if value is not None:
+            raise ValueError(
+                f"partial_fit trains one pass on every row it is given, so {name}={value!r} "
+                "(a held-out split or early stopping within a call) does not apply. Set "
+                f"{name}=None for partial_fit, and score a held-out chunk yourself "
+                "(estimator.score(X_valid)) to decide when to stop."
             )
 
 
@@ -175,6 +195,12 @@ def check_values(X) -> bool:
     return has_nan
 
 
+def output_dtype(X) -> np.dtype:
+    """The dtype of results computed from ``X``: float32 or float64 as ``X`` is, float64
+    for bool, integer and float16 input (as scikit-learn converts them)."""
+    return X.dtype if X.dtype in FLOAT_DTYPES else np.dtype(np.float64)
+
+
 def finite_output(result, what: str, X):
     """``result`` when finite; else a clear error: the inputs overflow the model in float32."""
     bad = ~np.isfinite(result.reshape(len(result), -1)).all(axis=1)
@@ -203,16 +229,26 @@ def _extreme(chunk) -> float:
         return float(chunk.reshape(-1)[np.nanargmax(np.abs(chunk).reshape(-1))])
 
 
+def column_sums(X) -> tuple:
+    """``(sums, counts)`` of each feature's observed (non-NaN) values (float64, int64),
+    read in chunks: no float copy of ``X`` is made."""
+    if sp.issparse(X):
+        sums = np.nan_to_num(np.asarray(X.sum(axis=0, dtype=np.float64)).ravel())
+        return sums, np.full(X.shape[1], X.shape[0], dtype=np.int64)
+    sums, counts = np.zeros(X.shape[1]), np.zeros(X.shape[1], dtype=np.int64)
+    for chunk in _row_blocks(X):
+        sums += np.nansum(chunk, axis=0, dtype=np.float64)
+        counts += (~np.isnan(chunk)).sum(axis=0) if chunk.dtype.kind == "f" else len(chunk)
+    return sums, counts
+
+
 def column_means(X, has_nan: bool) -> np.ndarray:
     """Each feature's mean over its observed (non-NaN) values, as float32 (0 where none)."""
     if sp.issparse(X):
         return np.nan_to_num(np.asarray(X.mean(axis=0)).ravel()).astype(np.float32)
     if not has_nan:
         return X.mean(axis=0, dtype=np.float64).astype(np.float32)
-    sums, counts = np.zeros(X.shape[1]), np.zeros(X.shape[1])
-    for chunk in _row_blocks(X):
-        sums += np.nansum(chunk, axis=0)
-        counts += (~np.isnan(chunk)).sum(axis=0)
+    sums, counts = column_sums(X)
     empty = np.flatnonzero(counts == 0)
     if len(empty):
         raise ValueError(
@@ -266,8 +302,11 @@ def check_unit_range(X, reconstruction_loss, groups):
     if values.size == 0:
         return
     with np.errstate(invalid="ignore"):
-        low, high = float(np.nanmin(values, initial=np.inf)), float(np.nanmax(values,
-                                                                                initial=-np.inf))
+        bounds = dict(initial=np.inf), dict(initial=-np.inf)
+        if values.dtype.kind != "f":  # integers: no NaN, and an infinite initial fails
+            bounds = {}, {}
+        low = float(np.nanmin(values, **bounds[0]))
+        high = float(np.nanmax(values, **bounds[1]))
     if low < 0 or high > 1:
         bad = low if low < 0 else high
         raise ValueError(

@@ -154,8 +154,12 @@ class AutoencoderTransformer(BaseAutoencoder):
     groups_ : tuple of tuples of int
         Feature indices of each one-hot block with a softmax head (empty if none).
     latent_density_ : sklearn.mixture.GaussianMixture
-        Density of the training codes (of up to 10000 evenly spaced training rows),
-        used by :meth:`sample`.
+        Density of the training codes (of up to 10000 evenly spaced training rows;
+        after :meth:`partial_fit`, of a uniform sample of up to 10000 streamed rows,
+        fitted on first use), used by :meth:`sample`.
+    stream_ : RowStream
+        After :meth:`partial_fit`: the rows seen, running column sums and a bounded,
+        seeded sample of the rows the summaries are computed from.
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (``n_features_in_``,)
@@ -208,15 +212,41 @@ class AutoencoderTransformer(BaseAutoencoder):
         return -reconstruction_error(module(x)[0], target, self.reconstruction_loss, self.groups_,
                                      observed)
 
+    _summary_rows = DENSITY_MAX_ROWS
+
     def _after_fit(self, X, seed):
+        self.latent_density_ = self._fit_density(evenly_spaced_rows(X, DENSITY_MAX_ROWS), seed)
+
+    def _after_partial_fit(self, stream):
+        # a mixture fit per chunk would cost more than the chunk: fitted on first use
+        self.__dict__.pop("_latent_density", None)
+
+    def _fit_density(self, rows, seed) -> GaussianMixture:
+        """The Gaussian mixture of the codes of ``rows``."""
         module = self._eval_module()
         missing = bool(self.net_.criterion_.missing)
-        codes = map_batches(lambda x: module.encode(self._model_input(x, missing)),
-                            evenly_spaced_rows(X, DENSITY_MAX_ROWS), self._device)
+        codes = map_batches(lambda x: module.encode(self._model_input(x, missing)), rows,
+                            self._device)
         density = GaussianMixture(
             n_components=min(N_DENSITY_COMPONENTS, len(codes)), reg_covar=1e-4, random_state=seed
         )
-        self.latent_density_ = density.fit(codes.astype(np.float64))
+        return density.fit(codes.astype(np.float64))
+
+    @property
+    def latent_density_(self) -> GaussianMixture:
+        """Density of the training codes (see the class docstring); after ``partial_fit``
+        fitted on first use from the sample of the rows streamed so far."""
+        if "_latent_density" not in self.__dict__:
+            stream = self.__dict__.get("stream_")
+            if stream is None or "net_" not in self.__dict__:
+                raise AttributeError(f"{type(self).__name__} has no latent_density_ before "
+                                     "fit or partial_fit.")
+            self._latent_density = self._fit_density(stream.sample, stream.seed)
+        return self.__dict__["_latent_density"]
+
+    @latent_density_.setter
+    def latent_density_(self, density: GaussianMixture) -> None:
+        self._latent_density = density
 
     def sample(self, n_samples=1, random_state=None):
         """Generate rows by decoding draws from the density of the training codes.

@@ -191,7 +191,11 @@ class VAETransformer(BaseAutoencoder):
     noise_variance_ : float
         Variance of the Gaussian likelihood (``"mse"`` only; ``nan`` for ``"bce"``): the
         mean squared reconstruction error over the training data (up to 4096 evenly
-        spaced rows, 4 of the fixed posterior draws ``score_samples`` uses).
+        spaced rows, 4 of the fixed posterior draws ``score_samples`` uses; after
+        :meth:`partial_fit`, over a uniform sample of up to 4096 streamed rows).
+    stream_ : RowStream
+        After :meth:`partial_fit`: the rows seen, running column sums and a bounded,
+        seeded sample of the rows the summaries are computed from.
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (``n_features_in_``,)
@@ -299,6 +303,8 @@ class VAETransformer(BaseAutoencoder):
         x_hat, mu, logvar = self._posterior_decodes(module, x, N_ELBO_SAMPLES)
         return monte_carlo_elbo(x_hat, target, mu, logvar, self.reconstruction_loss,
                                 self.noise_variance_, self.groups_, observed)
+
+    _summary_rows = NOISE_VARIANCE_MAX_ROWS
 
     def _after_fit(self, X, seed):
         self.noise_variance_ = float("nan")
