@@ -20,7 +20,14 @@ import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback, EarlyStopping
 
-from ._data import BatchIterator, HoldoutSplit, RowDataset, training_tensor
+from ._data import (
+    RELEASE_EVERY_BATCHES,
+    BatchIterator,
+    HoldoutSplit,
+    RowDataset,
+    release_freed_memory,
+    training_tensor,
+)
 from .callbacks import EpochProgress
 from .exceptions import TrainingDivergedError
 from .likelihoods import encoder_input
@@ -200,6 +207,8 @@ class AutoencoderNet(NeuralNet):
             if self._read_each_batch:
                 self.history.record_batch(prefix + "_loss", losses[-1].item())
             self.notify("on_batch_end", batch=batch, training=training, **step)
+            if len(sizes) % RELEASE_EVERY_BATCHES == 0:
+                release_freed_memory()  # peak memory must not grow with an epoch's rows
             if self.stop_requested_ and self.world_ is None:
                 raise KeyboardInterrupt  # Ctrl-C arrived: stop between steps (skorch ends the fit)
         self._record_epoch(prefix, losses, sizes)
@@ -319,6 +328,7 @@ def train_net(net: AutoencoderNet, X, device, seed, epochs=None, world=None) -> 
     finally:
         net.world_ = None
         net.__dict__.pop("_ddp", None)
+        release_freed_memory()  # also between partial_fit calls shorter than 100 batches
     if world is not None:
         net.history = world.broadcast(net.history)
     return interrupted

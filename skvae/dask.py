@@ -72,8 +72,31 @@ def transform(estimator, X):
 def score_samples(estimator, X):
     """``estimator.score_samples`` over the row blocks of a Dask array or DataFrame.
 
-    Returns a lazy 1-D float64 Dask array (a Dask Series with ``X``'s index for a
-    DataFrame); see :func:`transform` for the parameters.
+    Parameters
+    ----------
+    estimator : AutoencoderTransformer or VAETransformer
+        A fitted estimator.
+    X : dask.array.Array of shape (n_samples, n_features) or dask.dataframe.DataFrame
+        Rows like the training ones.
+
+    Returns
+    -------
+    scores : dask.array.Array of shape (n_samples,) or dask.dataframe.Series
+        Lazy float64 per-row scores (a Series with ``X``'s index for a DataFrame).
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> from sklearn.datasets import load_digits
+    >>> from skvae import VAETransformer
+    >>> from skvae import dask as skvae_dask
+    >>> X = load_digits().data / 16
+    >>> vae = VAETransformer(hidden_layer_sizes=(16,), max_epochs=2, random_state=0).fit(X)
+    >>> scores = skvae_dask.score_samples(vae, da.from_array(X, chunks=(600, 64)))
+    >>> scores.shape, scores.dtype.name
+    ((1797,), 'float64')
+    >>> bool((scores.compute() == vae.score_samples(X)).all())
+    True
     """
     return _map_rows(estimator, "score_samples", X, width=None, dtype=np.float64)
 
@@ -81,9 +104,31 @@ def score_samples(estimator, X):
 def inverse_transform(estimator, Z):
     """``estimator.inverse_transform`` over the row blocks of a Dask array of codes.
 
-    Returns a lazy Dask array of shape (n_samples, ``n_features_in_``) for a model
-    fitted on numbers (a DataFrame model decodes to DataFrames: call its
-    ``inverse_transform`` on each partition with ``map_partitions`` instead).
+    Parameters
+    ----------
+    estimator : AutoencoderTransformer or VAETransformer
+        A fitted estimator, fitted on numbers (a DataFrame model decodes to DataFrames:
+        call its ``inverse_transform`` on each block yourself).
+    Z : dask.array.Array of shape (n_samples, n_components)
+        Latent codes.
+
+    Returns
+    -------
+    X_hat : dask.array.Array of shape (n_samples, n_features_in_)
+        Lazy decoded rows, one block per row block of ``Z``.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> from sklearn.datasets import load_digits
+    >>> from skvae import AutoencoderTransformer
+    >>> from skvae import dask as skvae_dask
+    >>> X = load_digits().data / 16
+    >>> ae = AutoencoderTransformer(hidden_layer_sizes=(16,), max_epochs=2,
+    ...                             random_state=0).fit(X)
+    >>> Z = da.from_array(ae.transform(X), chunks=(1000, 2))
+    >>> skvae_dask.inverse_transform(ae, Z).chunks
+    ((1000, 797), (64,))
     """
     if getattr(estimator, "layout_", None) is not None:
         raise TypeError(

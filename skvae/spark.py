@@ -50,12 +50,21 @@ def transform(estimator, frame, columns=None, *, method="transform", output_col=
     output_col : str, default=None
         Name of the new column (default: ``"code"`` or ``"score"``).
     threads : int, default=1
-        torch threads per Python worker.
+        Torch threads per Python worker.
 
     Returns
     -------
     pyspark.sql.DataFrame
         ``frame``'s columns plus ``output_col`` (lazy, like every Spark transformation).
+
+    Examples
+    --------
+    >>> from pyspark.sql import SparkSession  # doctest: +SKIP
+    >>> from skvae import spark as skvae_spark
+    >>> spark = SparkSession.builder.master("local[2]").getOrCreate()  # doctest: +SKIP
+    >>> frame = spark.read.parquet("pixels.parquet")  # doctest: +SKIP
+    >>> coded = skvae_spark.transform(ae, frame, pixel_columns)  # doctest: +SKIP
+    >>> coded.select("id", "code").write.parquet("codes.parquet")  # doctest: +SKIP
     """
     from pyspark.sql.types import ArrayType, DoubleType, StructField, StructType
     from sklearn.utils.validation import check_is_fitted

@@ -58,6 +58,33 @@ def test_a_grid_search_runs_its_fits_on_the_workers_with_the_same_scores(client,
     assert search.best_params_ == local.best_params_
 
 
+def test_successive_halving_over_epochs_runs_on_the_workers(client, digits):
+    import joblib
+    import torch
+    from sklearn.experimental import enable_halving_search_cv  # noqa: F401
+    from sklearn.model_selection import HalvingRandomSearchCV
+
+    est = AutoencoderTransformer(hidden_layer_sizes=(32,), random_state=0)
+    space = {"n_components": [2, 4, 8], "lr": [1e-3, 3e-3, 1e-2]}
+
+    def search(**extra):
+        return HalvingRandomSearchCV(est, space, resource="max_epochs", min_resources=1,
+                                     max_resources=4, factor=2, cv=2, random_state=0, **extra)
+
+    with distributed.get_task_stream(client) as tasks, joblib.parallel_config("dask"):
+        remote = search().fit(digits)
+    assert len({t["worker"] for t in tasks.data}) == 2
+    assert list(remote.n_resources_) == [1, 2, 4]  # epochs per round
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        local = search(n_jobs=1).fit(digits)
+    finally:
+        torch.set_num_threads(threads)
+    np.testing.assert_array_equal(remote.cv_results_["mean_test_score"],
+                                  local.cv_results_["mean_test_score"])
+
+
 def test_transform_and_score_samples_of_a_dask_array_equal_in_process_results(client, digits):
     ae = AutoencoderTransformer(4, hidden_layer_sizes=(32,), max_epochs=2,
                                 random_state=0).fit(digits)

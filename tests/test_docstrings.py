@@ -15,10 +15,11 @@ import pytest
 validate = pytest.importorskip("numpydoc.validate")
 
 MODULES = [
-    "skvae", "skvae.callbacks", "skvae.cli", "skvae.comparison", "skvae.datasets",
+    "skvae", "skvae.callbacks", "skvae.cli", "skvae.comparison", "skvae.dask", "skvae.datasets",
     "skvae.exceptions", "skvae.images", "skvae.impute", "skvae.layers", "skvae.likelihoods",
     "skvae.losses", "skvae.persistence",
-    "skvae.metrics", "skvae.modules", "skvae.plotting", "skvae.report", "skvae.tabular",
+    "skvae.metrics", "skvae.modules", "skvae.plotting", "skvae.report", "skvae.spark",
+    "skvae.tabular",
 ]
 
 #: Checks not enforced: extended summary, See Also, named return values (scikit-learn

@@ -208,3 +208,15 @@ def test_dask_ml_incremental_streams_the_blocks_of_a_dask_array(digits):
     for start in range(0, len(X), 350):
         reference.partial_fit(X[start:start + 350])
     assert same_weights(ae, reference)
+
+
+def test_training_hands_freed_heap_memory_back_every_100_batches_and_at_the_end(digits,
+                                                                             monkeypatch):
+    from skvae import _net
+
+    calls = []
+    monkeypatch.setattr(_net, "release_freed_memory", lambda: calls.append(1))
+    X, _ = digits
+    small(AutoencoderTransformer, max_epochs=1, batch_size=4).fit(X[:1000])  # 250 batches
+    assert len(calls) == 3  # after batches 100 and 200, and when training ends
+    _data.release_freed_memory()  # the real one: a no-op or glibc's malloc_trim, no error
