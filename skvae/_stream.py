@@ -79,20 +79,20 @@ class RowStream:
         sums, counts = column_sums(X)
         self.sums += sums
         self.counts += counts
-        keys = np.random.default_rng(seed).random(X.shape[0])
-        chosen = np.arange(X.shape[0])
-        if len(chosen) > self.capacity:  # only the chunk's smallest keys can enter
-            chosen = np.sort(np.argpartition(keys, self.capacity - 1)[:self.capacity])
-        rows = X[chosen] if len(chosen) < X.shape[0] else X
-        rows = rows.tocsr() if sp.issparse(rows) else np.array(rows, copy=True)
-        if self.sample is not None:
-            rows = (sp.vstack([self.sample, rows], format="csr") if sp.issparse(rows)
-                    else np.concatenate([self.sample, rows.astype(self.sample.dtype)]))
-        keys = np.concatenate([self._keys, keys[chosen]])
+        keys = np.concatenate([self._keys, np.random.default_rng(seed).random(X.shape[0])])
         keep = np.arange(len(keys))
         if len(keys) > self.capacity:  # the smallest keys, in the order the rows came
             keep = np.sort(np.argpartition(keys, self.capacity - 1)[:self.capacity])
-        self.sample = rows[keep] if len(keep) < rows.shape[0] else rows
+        held = len(self._keys)
+        staying, entering = keep[keep < held], keep[keep >= held] - held
+        rows = X[entering]  # only the rows that enter are read (a copy)
+        if sp.issparse(rows):
+            rows = rows.tocsr()
+        if self.sample is not None:
+            rows = (sp.vstack([self.sample[staying], rows], format="csr") if sp.issparse(rows)
+                    else np.concatenate([self.sample[staying],
+                                         rows.astype(self.sample.dtype, copy=False)]))
+        self.sample = rows
         self._keys = keys[keep]
         self.rows_seen += X.shape[0]
         self.calls += 1

@@ -114,7 +114,7 @@ def inverse_transform(estimator, Z):
 
     Returns
     -------
-    X_hat : dask.array.Array of shape (n_samples, n_features_in_)
+    X_hat : dask.array.Array of shape (n_samples, ``n_features_in_``)
         Lazy decoded rows, one block per row block of ``Z``.
 
     Examples
