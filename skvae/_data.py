@@ -19,6 +19,8 @@ These plug into skorch through its extension points (``dataset``,
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import warnings
 
 import numpy as np
@@ -121,18 +123,13 @@ def release_freed_memory() -> None:
         trim(0)
 
 
+@functools.cache
 def _malloc_trim():
-    global _MALLOC_TRIM
-    if _MALLOC_TRIM is False:
-        try:
-            import ctypes
-            _MALLOC_TRIM = ctypes.CDLL("libc.so.6").malloc_trim
-        except (OSError, AttributeError):
-            _MALLOC_TRIM = None
-    return _MALLOC_TRIM
-
-
-_MALLOC_TRIM = False  # not looked up yet
+    """glibc's ``malloc_trim``, or None where the C library is not glibc."""
+    try:
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
 
 
 class HostRows:
