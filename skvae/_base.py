@@ -189,7 +189,9 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         variance) and the values that fill missing entries are computed from all the
         rows seen so far, through a bounded uniform sample of them (``stream_``, drawn
         from ``random_state``). After ``fit`` (or ``load_model``), ``partial_fit``
-        continues that model; ``fit`` starts again from scratch.
+        continues that model; ``fit`` starts again from scratch. The net trains in
+        place (no copy of the model per call); a call that fails, e.g. by diverging,
+        puts back the weights, optimiser state, history and row sample it started from.
 
         Parameters
         ----------

@@ -18,6 +18,8 @@ what they need in bounded memory:
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import check_random_state
@@ -58,7 +60,7 @@ class RowStream:
     >>> import numpy as np
     >>> stream = RowStream(n_features=1, capacity=3)
     >>> for start in (0, 10, 20):
-    ...     stream.update(np.arange(start, start + 10, dtype=float)[:, None], seed=start)
+    ...     stream = stream.updated(np.arange(start, start + 10, dtype=float)[:, None], seed=start)
     >>> stream.rows_seen, stream.sample.shape, float(stream.fill_values()[0])
     (30, (3, 1), 14.5)
     """
@@ -74,11 +76,14 @@ class RowStream:
         self.sample = None
         self._keys = np.empty(0)
 
-    def update(self, X, seed: int) -> None:
-        """Add the rows ``X`` (an array or sparse matrix of validated features)."""
+    def updated(self, X, seed: int) -> RowStream:
+        """This stream with the rows ``X`` (an array or sparse matrix of validated
+        features) added, as a new stream: this one stays as it was, so that a failed
+        ``partial_fit`` keeps its stream without a copy of it being made first."""
+        new = copy.copy(self)
         sums, counts = column_sums(X)
-        self.sums += sums
-        self.counts += counts
+        new.sums = self.sums + sums
+        new.counts = self.counts + counts
         keys = np.concatenate([self._keys, np.random.default_rng(seed).random(X.shape[0])])
         keep = np.arange(len(keys))
         if len(keys) > self.capacity:  # the smallest keys, in the order the rows came
@@ -92,11 +97,12 @@ class RowStream:
             rows = (sp.vstack([self.sample[staying], rows], format="csr") if sp.issparse(rows)
                     else np.concatenate([self.sample[staying],
                                          rows.astype(self.sample.dtype, copy=False)]))
-        self.sample = rows
-        self._keys = keys[keep]
-        self.rows_seen += X.shape[0]
-        self.calls += 1
-        self.seed = seed
+        new.sample = rows
+        new._keys = keys[keep]
+        new.rows_seen = self.rows_seen + X.shape[0]
+        new.calls = self.calls + 1
+        new.seed = seed
+        return new
 
     def fill_values(self) -> np.ndarray:
         """Each feature's mean over its observed values so far (0 where none yet)."""

@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 import torch
 from sklearn.datasets import load_digits
+from skorch.callbacks import Callback
 
-from skvae import AutoencoderTransformer, VAETransformer, _data
+from skvae import AutoencoderTransformer, TrainingDivergedError, VAETransformer, _data
 from skvae._stream import RowStream
 
 ESTIMATORS = [AutoencoderTransformer, VAETransformer]
@@ -57,8 +58,8 @@ def test_the_stream_keeps_a_seeded_uniform_sample_of_every_chunk():
     stream, other = RowStream(1, capacity=500), RowStream(1, capacity=500)
     for start in range(0, 10_000, 1000):
         chunk = np.arange(start, start + 1000, dtype=float)[:, None]
-        stream.update(chunk, seed=start)
-        other.update(chunk, seed=start)
+        stream = stream.updated(chunk, seed=start)
+        other = other.updated(chunk, seed=start)
     np.testing.assert_array_equal(stream.sample, other.sample)  # seeded
     values = stream.sample.ravel()
     assert len(values) == 500 and len(np.unique(values)) == 500
@@ -120,6 +121,50 @@ def test_partial_fit_needs_the_same_features_and_keeps_the_model_on_error(digits
     assert ae.stream_ is stream and stream.calls == 1 and ae.n_iter_ == 1
     for key, value in ae.net_.module_.state_dict().items():
         assert torch.equal(value, before[key])
+
+
+class FailAtBatch(Callback):
+    """Raises at the end of training batch ``batch`` of the next pass (0: never)."""
+
+    def __init__(self, batch=0):
+        self.batch = batch
+
+    def on_batch_end(self, net, batch=None, training=None, **kwargs):
+        self.seen_ = getattr(self, "seen_", 0) + 1
+        if self.seen_ == self.batch:
+            raise RuntimeError("a failure in the middle of a pass")
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_a_partial_fit_that_fails_mid_pass_leaves_the_model_as_it_was(cls, digits):
+    # trained in place, so what the failed pass changed must be put back: weights,
+    # optimiser moments, history, callback state; the next call then trains exactly
+    # as if the failed one had never been made
+    X, X_test = digits
+    failing = small(cls, callbacks=[("fail", FailAtBatch())]).partial_fit(X)
+    clean = small(cls, callbacks=[("fail", FailAtBatch())]).partial_fit(X)
+    stream, history = failing.stream_, len(failing.history_)
+    fail = dict(failing.net_.callbacks_)["fail"]
+    fail.batch = fail.seen_ + 3
+    with pytest.raises(RuntimeError, match="a failure in the middle of a pass"):
+        failing.partial_fit(X_test)
+    assert same_weights(failing, clean)
+    assert failing.stream_ is stream and len(failing.history_) == history == failing.n_iter_
+    dict(failing.net_.callbacks_)["fail"].batch = 0
+    failing.partial_fit(X_test)
+    clean.partial_fit(X_test)
+    assert same_weights(failing, clean) and failing.n_iter_ == clean.n_iter_ == 2
+    np.testing.assert_array_equal(failing.transform(X_test), clean.transform(X_test))
+
+
+def test_a_diverging_partial_fit_keeps_the_finite_weights(digits):
+    X, _ = digits
+    ae = small(AutoencoderTransformer).partial_fit(X)
+    Z = ae.transform(X)
+    with pytest.raises(TrainingDivergedError):
+        ae.partial_fit(X * 1e20)
+    np.testing.assert_array_equal(ae.transform(X), Z)
+    assert ae.n_iter_ == 1 and ae.stream_.rows_seen == len(X)
 
 
 @pytest.mark.parametrize("param, value", [("validation_fraction", 0.1),
