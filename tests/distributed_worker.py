@@ -6,7 +6,8 @@
 Each rank fits the scenario's estimator with ``distributed=True`` (the process group is
 initialised from the launcher's environment) and pickles what the test compares to
 ``OUT_DIR/rank<RANK>.pkl``: the fitted estimator, its weights and history, its
-held-out score, and what this rank saw (its PID and the rows of each of its batches).
+held-out score, what this rank saw (its PID and the rows of each of its batches) and
+the native threads left after ``destroy_process_group``.
 Run without a launcher (``RANK`` unset) it fits in one process, for the reference.
 """
 
@@ -87,6 +88,21 @@ def fingerprint(est) -> dict:
     return found
 
 
+def thread_names() -> list[str]:
+    """The names of this process's native threads (Linux; empty elsewhere)."""
+    tasks = "/proc/self/task"
+    if not os.path.isdir(tasks):
+        return []
+    names = []
+    for task in os.listdir(tasks):
+        try:
+            with open(os.path.join(tasks, task, "comm")) as f:
+                names.append(f.read().strip())
+        except OSError:  # the thread ended meanwhile
+            pass
+    return names
+
+
 def main(name, out_dir):
     from distributed_worker import RowsSeen  # by module name, so the test can unpickle it
 
@@ -112,6 +128,9 @@ def main(name, out_dir):
             rows=dict(est.net_.callbacks_)["rows_seen"].rows,
             score=float(est.score(X_test)),
         )
+    if torch.distributed.is_initialized():
+        torch.distributed.destroy_process_group()
+        result["threads_after_destroy"] = thread_names()
     rank = result["rank"]
     with open(os.path.join(out_dir, f"rank{rank}.pkl"), "wb") as f:
         pickle.dump(result, f)

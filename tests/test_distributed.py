@@ -74,6 +74,19 @@ def test_both_ranks_end_with_the_identical_plain_estimator(ae_runs):
     assert rank0["score"] == rank1["score"]
 
 
+def test_destroying_the_process_group_ends_gloos_threads(ae_runs):
+    # DDP imports torch.distributed.nn, whose default arguments captured the process
+    # group when imported after init_process_group: destroy_process_group could not free
+    # it, and a rank whose gloo threads still ran at exit sometimes aborted
+    # ("terminate called without an active exception"); skvae.distributed imports it first
+    _, ranks = ae_runs
+    if not os.path.isdir("/proc/self/task"):
+        pytest.skip("thread names are read from Linux's /proc")
+    for result in ranks:
+        assert result["threads_after_destroy"], "no thread names were read"
+        assert not [name for name in result["threads_after_destroy"] if "gloo" in name]
+
+
 def test_each_rank_trains_on_half_of_every_batch(ae_runs):
     one, (rank0, rank1) = ae_runs
     assert rank0["pid"] != rank1["pid"]
