@@ -44,7 +44,7 @@ if dist.is_available():
     # when the interpreter exits: an occasional "terminate called without an active
     # exception" abort of a finished rank. Imported now (2.5 ms), before any group
     # exists, the defaults are None.
-    import torch.distributed.nn  # noqa: F401
+    import torch.distributed.nn
 
 __all__ = ["World", "choose_backend", "init_from_environment", "resolve_world", "training_device"]
 
