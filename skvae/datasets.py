@@ -29,7 +29,7 @@ from sklearn.datasets import load_digits as _sklearn_load_digits
 from sklearn.utils import Bunch
 
 __all__ = ["load_digits", "load_fashion_mnist", "load_house_prices", "load_mnist",
-           "load_olivetti_faces"]
+           "load_olivetti_faces", "load_penguins"]
 
 
 def _local_file(filename: str, data_home) -> Path | None:
@@ -213,6 +213,41 @@ def load_house_prices(data_home=None) -> Bunch:
         frame, test = fetched.frame, None
     return Bunch(data=frame.drop(columns=["Id", "SalePrice"]), target=frame["SalePrice"],
                  test=test, frame=frame)
+
+
+def load_penguins(data_home=None) -> Bunch:
+    """Load the Palmer penguins (344 rows: 3 species, 3 text and 5 numeric columns).
+
+    Parameters
+    ----------
+    data_home : str or path-like, optional
+        Folder holding ``penguins/penguins.csv.gz``; then ``SKVAE_DATA_HOME``; then
+        ``fetch_openml("penguins")``.
+
+    Returns
+    -------
+    data : Bunch
+        ``frame``: the table as read (``species``, ``island``, ``sex`` as text, the four
+        measurements as float64 with a few NaN, ``year`` int64); ``data``: the frame
+        without ``species``; ``target``: ``species``.
+
+    Examples
+    --------
+    >>> from skvae.datasets import load_penguins
+    >>> penguins = load_penguins()  # doctest: +SKIP
+    >>> penguins.frame.shape, penguins.target.nunique()  # doctest: +SKIP
+    ((344, 8), 3)
+    """
+    import pandas as pd
+
+    path = _local_file(os.path.join("penguins", "penguins.csv.gz"), data_home)
+    if path is not None:
+        frame = pd.read_csv(path)
+    else:
+        frame = _download("penguins/penguins.csv.gz", data_home, "fetch_openml",
+                          lambda: fetch_openml("penguins", version=1, as_frame=True,
+                                               data_home=data_home)).frame
+    return Bunch(frame=frame, data=frame.drop(columns="species"), target=frame["species"])
 
 
 def load_digits() -> Bunch:

@@ -12,8 +12,9 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseAutoencoder
 from ._data import evenly_spaced_rows, map_batches
-from ._validation import warn_user
+from ._validation import finite_output, warn_user
 from .callbacks import KLWarmup
+from .likelihoods import draw_from_decoder
 from .losses import MIN_NOISE_VARIANCE, ELBOLoss, monte_carlo_elbo, posterior_mse
 from .modules import VariationalAutoencoder
 
@@ -324,24 +325,34 @@ class VAETransformer(BaseAutoencoder):
         x_hat = self._posterior_decodes(module, x, NOISE_VARIANCE_DRAWS)[0]
         return posterior_mse(x_hat, target, self.groups_, observed)
 
-    def sample(self, n_samples=1, random_state=None):
-        """Generate rows by decoding draws from the prior N(0, I).
+    def sample(self, n_samples=1, random_state=None, *, mode="auto"):
+        """Generate rows: draws from the prior N(0, I), decoded.
 
         Parameters
         ----------
         n_samples : int, default=1
             Number of rows to generate.
         random_state : int, RandomState instance or None, default=None
-            Seeds the prior draws.
+            Seeds the prior draws (and, with ``mode="draw"``, the draws from the decoder).
+        mode : {"auto", "mean", "draw"}, default="auto"
+            ``"mean"``: the decoder's means, what the image tutorials show (pixel
+            probabilities with ``reconstruction_loss="bce"``; the most probable category
+            of each categorical column). ``"draw"``: rows drawn from the model, each value
+            from the decoder's likelihood: categories from their softmax, numbers from
+            their Gaussian (``noise_variance_``), 0/1 values from their Bernoulli. This is
+            what synthetic tables need: decoder means are narrower than the data and
+            never give rare categories. ``"auto"``: ``"draw"`` for a model fitted on a
+            DataFrame with categorical columns, ``"mean"`` otherwise.
 
         Returns
         -------
         X_new : ndarray of shape (n_samples, ``n_features_in_``) or DataFrame
-            Decoder means (probabilities with ``reconstruction_loss="bce"``; a DataFrame
-            like the training one when fitted on a DataFrame with categorical columns).
+            The rows (a DataFrame like the training one when fitted on a DataFrame with
+            categorical columns).
 
         Examples
         --------
+        >>> import numpy as np
         >>> from sklearn.datasets import load_digits
         >>> from skvae import VAETransformer
         >>> X = load_digits().data[:100] / 16
@@ -352,11 +363,25 @@ class VAETransformer(BaseAutoencoder):
         (5, 64)
         >>> bool(X_new.min() >= 0 and X_new.max() <= 1)  # pixel probabilities
         True
+        >>> np.unique(vae.sample(5, random_state=0, mode="draw")).tolist()  # 0/1 pixels
+        [0.0, 1.0]
         """
         check_is_fitted(self)
         check_scalar(n_samples, "n_samples", Integral, min_val=1)
-        Z = check_random_state(random_state).standard_normal((n_samples, self.n_components))
-        return self._decode(Z)
+        if mode not in ("auto", "mean", "draw"):
+            raise ValueError(f"mode={mode!r} is not one of 'auto', 'mean', 'draw'. "
+                             "Use 'mean' for decoder means, 'draw' for draws from the model.")
+        rng = check_random_state(random_state)
+        Z = rng.standard_normal((n_samples, self.n_components))
+        if mode == "mean" or (mode == "auto" and self.layout_ is None):
+            return self._decode(Z)
+        module = self._eval_module()
+        x_hat = map_batches(module.decode, Z, self._device)
+        x_hat = finite_output(x_hat, "decoded values", Z)
+        drawn = draw_from_decoder(x_hat, self.reconstruction_loss, self.noise_variance_,
+                                  self.groups_, np.random.default_rng(rng.randint(2**31)))
+        drawn = drawn.astype(Z.dtype, copy=False)
+        return drawn if self.layout_ is None else self.layout_.inverse_transform(drawn)
 
 
 __all__ = ["VAETransformer"]
