@@ -1,21 +1,38 @@
 """Mixed-type tables: how a DataFrame's columns become model features, and back.
 
 :class:`TableLayout` is fitted on the training DataFrame. Numeric columns become
-standardised features (a Gaussian / MSE head); each categorical column (object,
+Gaussian features (a Gaussian / MSE head): by default each is mapped through its own
+empirical distribution to a standard normal (``numeric="quantile"``), or standardised
+(``numeric="standard"``); each categorical column (object,
 ``category``, ``string`` or bool dtype) becomes a one-hot block that the model
 decodes with a softmax (cross-entropy) head. The block positions are the
 ``groups`` the losses use (:mod:`skvae.losses`).
 
 scikit-learn does the work: a :class:`~sklearn.compose.ColumnTransformer` of
-:class:`~sklearn.preprocessing.StandardScaler` for the numbers, and
+:class:`~sklearn.preprocessing.QuantileTransformer` (or
+:class:`~sklearn.preprocessing.StandardScaler`) for the numbers, and
 :class:`~sklearn.preprocessing.OneHotEncoder` (``handle_unknown="ignore"``) for the
 categories. This module adds what they do not: telling the column kinds apart,
 the categories of ``category`` columns in their own order, clear errors, and the
-original dtypes on the way back. Missing values and unseen categories:
+original dtypes on the way back.
+
+Why quantiles by default: real numeric columns are skewed, heavy-tailed and
+zero-inflated (money amounts, counts, "0 for none"). A Gaussian head on a
+standardised money column that is 92% zeros puts its mass around the mean, draws
+negative amounts and almost never an exact zero. Mapped to a normal through its
+quantiles, the amounts are normal-shaped, the zeros one point at the low end (the
+inverse map sends the whole lower range of the normal back to exactly 0, so draws
+give zeros at the rate the model learned) and every value decodes into the training
+range. Measured in ``benchmarks/bench_synthetic.py``
+(house prices, 100 epochs): sdmetrics quality of drawn samples 0.72 -> 0.83, column
+pair trends 0.57 -> 0.76. TVAE's mode-specific normalisation (a Gaussian mixture per
+column) serves the same purpose at a higher cost.
+
+Missing values and unseen categories:
 
 * a missing numeric value stays NaN: the estimators leave it out of the loss (the
   model learns from the observed entries) and the encoder sees the training mean
-  (0 once standardised);
+  (about 0 once transformed);
 * a missing categorical value is a category of its own when the training column
   has missing values (as ``OneHotEncoder`` treats NaN): in the house prices data a
   missing ``PoolQC`` means "no pool", which is worth modelling, and ``sample`` then
@@ -26,7 +43,7 @@ original dtypes on the way back. Missing values and unseen categories:
 
 ``inverse_transform`` returns a DataFrame with the original columns and dtypes
 (nullable ``Int64`` / ``Float64`` / ``boolean`` and ``string`` too): numeric values
-un-standardised (rounded for integer columns), each categorical column the most
+mapped back (rounded for integer columns), each categorical column the most
 probable training category. The dtypes are stored as plain descriptions, so a
 pickled layout loads where pandas lacks the training machine's optional backends
 (e.g. pyarrow-backed strings).
@@ -40,9 +57,25 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 from sklearn.compose import ColumnTransformer
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, QuantileTransformer, StandardScaler
+
+from ._columns import (
+    _as_numbers,
+    _as_objects,
+    _categories,
+    _check_column,
+    _plain,
+    _portable_dtype,
+    _restore_numeric,
+)
 
 __all__ = ["TableLayout", "has_categorical_columns", "is_categorical"]
+
+#: The numeric transforms of :class:`TableLayout`.
+NUMERIC_TRANSFORMS = ("quantile", "standard")
+#: Most quantiles a ``numeric="quantile"`` layout keeps per column (scikit-learn's default).
+N_QUANTILES = 1000
 
 
 def is_categorical(series: pd.Series) -> bool:
@@ -102,9 +135,22 @@ def has_categorical_columns(X) -> bool:
 class TableLayout:
     """Fitted mapping between a mixed-type DataFrame and a float32 feature matrix.
 
-    Features are the standardised numeric columns first, then one one-hot block per
+    Features are the transformed numeric columns first, then one one-hot block per
     categorical column (in column order); :attr:`groups_` lists each block's feature
     indices and :meth:`get_feature_names_out` names the features.
+
+    Parameters
+    ----------
+    numeric : {"quantile", "standard"}, default="quantile"
+        How numeric columns become features: ``"quantile"`` maps each column through
+        its empirical distribution to a standard normal
+        (:class:`~sklearn.preprocessing.QuantileTransformer`, up to 1,000 quantiles), then
+        standardises it (a value shared by many rows, e.g. the zeros of a zero-inflated
+        column, lands at the normal's end; standardising brings it back to the scale of
+        the other features): skewed, heavy-tailed and zero-inflated columns become
+        Gaussian-like features that decode within the training range. ``"standard"``
+        subtracts the mean and divides by the standard deviation
+        (:class:`~sklearn.preprocessing.StandardScaler`).
 
     Attributes
     ----------
@@ -115,7 +161,8 @@ class TableLayout:
     categories_ : dict of str to ndarray
         The categories of each categorical column (NaN last when it had missing values).
     mean_, scale_ : ndarray of shape (n_numeric,)
-        Mean and standard deviation of each numeric column (over its non-missing values).
+        Mean and standard deviation of each numeric column (over its non-missing
+        values), in the column's units.
     groups_ : tuple of tuples of int
         The feature indices of each categorical column's one-hot block.
     n_features_ : int
@@ -128,7 +175,7 @@ class TableLayout:
     >>> import pandas as pd
     >>> from skvae.tabular import TableLayout
     >>> df = pd.DataFrame({"size": [50.0, 70.0, 90.0], "kind": ["flat", "house", "flat"]})
-    >>> layout = TableLayout().fit(df)
+    >>> layout = TableLayout(numeric="standard").fit(df)
     >>> layout.transform(df).round(3)
     array([[-1.225,  1.   ,  0.   ],
            [ 0.   ,  0.   ,  1.   ],
@@ -141,6 +188,15 @@ class TableLayout:
     >>> back["kind"].tolist(), back["size"].round(3).tolist()
     (['flat', 'house', 'flat'], [50.0, 70.0, 90.0])
     """
+
+    #: Layouts pickled before ``numeric`` existed standardised their numbers.
+    numeric = "standard"
+
+    def __init__(self, numeric="quantile"):
+        if numeric not in NUMERIC_TRANSFORMS:
+            raise ValueError(f"numeric={numeric!r} is not one of {NUMERIC_TRANSFORMS}: use "
+                             "'quantile' (the default) or 'standard'.")
+        self.numeric = numeric
 
     def fit(self, df: pd.DataFrame) -> TableLayout:
         """Learn the columns, numeric means and scales, and the categories of ``df``.
@@ -175,14 +231,15 @@ class TableLayout:
         self.numeric_ = [c for c in df.columns if not is_categorical(df[c])]
         self.categorical_ = [c for c in df.columns if is_categorical(df[c])]
         self.categories_ = {c: _categories(df[c]) for c in self.categorical_}
-        self.transformer_ = self._transformer().fit(self._prepared(df))
+        prepared = self._prepared(df)
+        self.transformer_ = self._transformer(len(df)).fit(prepared)
+        moments = StandardScaler().fit(prepared[self.numeric_]) if self.numeric_ else None
+        self.mean_ = moments.mean_ if moments else np.zeros(0)
+        self.scale_ = moments.scale_ if moments else np.ones(0)
         return self._finish()
 
     def _finish(self) -> TableLayout:
         """The attributes derived from the fitted transformer."""
-        numbers = self._numeric_scaler()
-        self.mean_ = numbers.mean_ if numbers else np.zeros(0)
-        self.scale_ = numbers.scale_ if numbers else np.ones(0)
         sizes = [len(self.categories_[c]) for c in self.categorical_]
         ends = np.cumsum([len(self.numeric_), *sizes])
         self.groups_ = tuple(tuple(range(a, b)) for a, b in itertools.pairwise(ends))
@@ -195,8 +252,8 @@ class TableLayout:
         Returns
         -------
         state : dict
-            Columns, dtype descriptions, categories (missing as None) and the numeric
-            scaler's statistics.
+            Columns, dtype descriptions, categories (missing as None), the numeric
+            columns' means and scales and the numeric transform's fitted statistics.
 
         Examples
         --------
@@ -205,19 +262,22 @@ class TableLayout:
         >>> from skvae.tabular import TableLayout
         >>> layout = TableLayout().fit(pd.DataFrame({"x": [1.0, 3.0], "c": ["a", None]}))
         >>> copy = TableLayout.from_dict(json.loads(json.dumps(layout.to_dict())))
-        >>> copy.transform(pd.DataFrame({"x": [2.0], "c": ["a"]}))
-        array([[0., 1., 0.]], dtype=float32)
+        >>> rows = pd.DataFrame({"x": [2.0, 0.5], "c": ["a", None]})
+        >>> bool((copy.transform(rows) == layout.transform(rows)).all())
+        True
         """
-        scaler = self._numeric_scaler()
         return {
             "columns": [_plain(c) for c in self.columns_],
             "dtypes": [self.dtypes_[c] for c in self.columns_],
             "categorical": [c in self.categorical_ for c in self.columns_],
             "categories": [[None if pd.isna(v) else _plain(v) for v in self.categories_[c]]
                            for c in self.categorical_],
-            "scaler": None if scaler is None else {
-                key: getattr(scaler, key).tolist() for key in ("mean_", "var_", "scale_")}
-            | {"n_samples_seen_": int(np.max(scaler.n_samples_seen_))},
+            "numeric": self.numeric,
+            "mean": self.mean_.tolist(),
+            "scale": self.scale_.tolist(),
+            "steps": [{key: np.asarray(getattr(step, key)).tolist()
+                       for key in _STEP_STATE[type(step).__name__]}
+                      for step in self._numeric_steps()],
         }
 
     @classmethod
@@ -242,7 +302,7 @@ class TableLayout:
         >>> TableLayout.from_dict(state).get_feature_names_out().tolist()
         ['kind=flat', 'kind=house']
         """
-        layout = cls()
+        layout = cls(numeric=state.get("numeric", "standard"))  # before 0.2: standard
         layout.columns_ = list(state["columns"])
         layout.dtypes_ = dict(zip(layout.columns_, state["dtypes"], strict=True))
         flags = dict(zip(layout.columns_, state["categorical"], strict=True))
@@ -255,17 +315,27 @@ class TableLayout:
         rows = max([1, *(len(v) for v in layout.categories_.values())])
         frame = pd.DataFrame({c: np.resize(layout.categories_[c], rows) if flags[c]
                               else np.zeros(rows) for c in layout.columns_})
-        layout.transformer_ = layout._transformer().fit(layout._prepared(frame))
-        scaler = layout._numeric_scaler()
-        if scaler is not None:
-            for key in ("mean_", "var_", "scale_"):
-                setattr(scaler, key, np.asarray(state["scaler"][key], dtype=np.float64))
-            scaler.n_samples_seen_ = state["scaler"]["n_samples_seen_"]
+        layout.transformer_ = layout._transformer(rows).fit(layout._prepared(frame))
+        # before skvae 0.2: one StandardScaler's statistics under "scaler"
+        steps = state.get("steps", [state.get("scaler")] if state.get("scaler") else [])
+        for step, values in zip(layout._numeric_steps(), steps, strict=True):
+            for key, value in values.items():
+                setattr(step, key, np.asarray(value) if isinstance(value, list) else value)
+            if isinstance(step, QuantileTransformer):
+                step.n_quantiles_ = len(step.references_)
+        plain = layout._numeric_steps()[-1] if layout.numeric_ else None
+        layout.mean_ = np.asarray(state.get("mean", plain.mean_ if plain else []), dtype=float)
+        layout.scale_ = np.asarray(state.get("scale", plain.scale_ if plain else []),
+                                   dtype=float)
         layout._finish()
         return layout
 
-    def _transformer(self) -> ColumnTransformer:  # module-level helpers only: it is pickled
-        numbers = StandardScaler()  # NaN are ignored when fitting, kept by transform
+    def _transformer(self, n_rows: int) -> ColumnTransformer:  # module-level helpers only:
+        # it is pickled. NaN are ignored when fitting, kept by transform, in both.
+        numbers = StandardScaler() if self.numeric == "standard" else make_pipeline(
+            QuantileTransformer(n_quantiles=max(1, min(N_QUANTILES, n_rows)),
+                                output_distribution="normal", subsample=None),
+            StandardScaler())
         categories = OneHotEncoder(
             categories=[self.categories_[c] for c in self.categorical_],
             handle_unknown="ignore", sparse_output=False,
@@ -278,6 +348,13 @@ class TableLayout:
         if not self.numeric_:
             return None
         return self.transformer_.named_transformers_["numeric"]
+
+    def _numeric_steps(self) -> list:
+        """The fitted steps of the numeric transform, first to last (none without numbers)."""
+        numbers = self._numeric_scaler()
+        if numbers is None:
+            return []
+        return [step for _, step in numbers.steps] if hasattr(numbers, "steps") else [numbers]
 
     def _prepared(self, df):
         """The training columns in order: numbers as float64, categories as objects."""
@@ -310,7 +387,7 @@ class TableLayout:
         >>> import pandas as pd
         >>> from skvae.tabular import TableLayout
         >>> df = pd.DataFrame({"size": [50.0, 70.0, 90.0], "kind": ["flat", "house", "flat"]})
-        >>> layout = TableLayout().fit(df)
+        >>> layout = TableLayout(numeric="standard").fit(df)
         >>> layout.transform(pd.DataFrame({"kind": ["house", "castle"], "size": [70.0, None]}))
         array([[ 0.,  0.,  1.],
                [nan,  0.,  0.]], dtype=float32)
@@ -336,7 +413,7 @@ class TableLayout:
         >>> import pandas as pd
         >>> from skvae.tabular import TableLayout
         >>> df = pd.DataFrame({"size": [50.0, 70.0, 90.0], "kind": ["flat", "house", "flat"]})
-        >>> layout = TableLayout().fit(df)
+        >>> layout = TableLayout(numeric="standard").fit(df)
         >>> back = layout.inverse_transform([[1.0, 0.2, 0.8], [-1.0, 0.9, 0.1]])
         >>> back["size"].round(3).tolist(), back["kind"].tolist()
         ([86.33, 53.67], ['house', 'flat'])
@@ -396,81 +473,11 @@ class TableLayout:
         return self.transformer_.get_feature_names_out()
 
 
-def _check_column(series, column):
-    if series.isna().all():
-        raise ValueError(
-            f"Column {column!r} holds only missing values: nothing can be learned from it. "
-            "Drop it before fitting (e.g. X.drop(columns=[...]))."
-        )
-    if ptypes.is_object_dtype(series.dtype):
-        kinds = {type(v).__name__ for v in series.dropna()}
-        if len(kinds) > 1 and not kinds <= {"str", "bool"}:
-            raise TypeError(
-                f"Column {column!r} mixes value types {sorted(kinds)}: a column must hold "
-                "either numbers or categories. Convert it, e.g. X[col].astype(str) for "
-                "categories or pd.to_numeric(X[col]) for numbers."
-            )
-
-
-def _categories(series) -> np.ndarray:
-    """The column's categories, sorted, then NaN when the column has missing values."""
-    if isinstance(series.dtype, pd.CategoricalDtype):
-        known = list(series.cat.categories)
-    else:
-        known = sorted(series.dropna().unique(), key=str)
-    missing = [np.nan] if series.isna().any() else []
-    return np.asarray(known + missing, dtype=object)
-
-
-def _as_objects(series) -> pd.Series:
-    """Categories as Python objects, every kind of missing value as NaN (what
-    ``OneHotEncoder`` matches against a NaN category)."""
-    return series.astype(object).where(series.notna(), np.nan)
-
-
-def _as_numbers(series, column) -> np.ndarray:
-    try:
-        values = series.to_numpy(dtype=np.float64, na_value=np.nan)
-    except (TypeError, ValueError):
-        raise TypeError(
-            f"Column {column!r} was numeric during fit but now holds non-numeric values "
-            f"(dtype {series.dtype}). Pass the same kind of data as in fit."
-        ) from None
-    with np.errstate(invalid="ignore"):
-        too_big = np.abs(values) > np.finfo(np.float32).max
-    if too_big.any():
-        raise ValueError(
-            f"Column {column!r} holds the value {values[too_big][0]!r}, beyond float32's range, "
-            "in which skvae computes. Scale it first (e.g. np.log1p), or replace infinities "
-            "with NaN: NaN marks a missing value."
-        )
-    return values
-
-
-def _restore_numeric(values, dtype):
-    """Decoded numbers in the column's training dtype (integers rounded; nullable
-    extension dtypes such as ``Int64`` and ``Float64`` kept)."""
-    if ptypes.is_integer_dtype(dtype):
-        values = np.round(values)
-    if isinstance(dtype, np.dtype):
-        return values.astype(dtype)
-    return pd.array(values, dtype=dtype)
-
-
-def _portable_dtype(dtype) -> str:
-    """A dtype as a string that rebuilds it on any pandas (see ``TableLayout._dtype``)."""
-    if isinstance(dtype, pd.CategoricalDtype):
-        return "ordered category" if dtype.ordered else "category"
-    if isinstance(dtype, pd.StringDtype):
-        return "string" if dtype.na_value is pd.NA else "str"
-    return str(dtype)
+#: What :meth:`TableLayout.to_dict` keeps of each step of the numeric transform.
+_STEP_STATE = {"StandardScaler": ("mean_", "var_", "scale_", "n_samples_seen_"),
+               "QuantileTransformer": ("quantiles_", "references_")}
 
 
 def _one_hot_name(column, category) -> str:
     """The feature name of one category's indicator: ``"column=category"``."""
     return f"{column}={category}"
-
-
-def _plain(value):
-    """A column name or category as a JSON value (numpy scalars become Python ones)."""
-    return value.item() if isinstance(value, np.generic) else value

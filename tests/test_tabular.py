@@ -76,7 +76,7 @@ def test_layout_round_trips_values_and_dtypes():
 
 def test_layout_standardises_numbers_and_one_hot_encodes_categories():
     frame = pd.DataFrame({"x": [1.0, 3.0, np.nan], "c": ["a", "b", None], "d": ["u", "v", "u"]})
-    layout = TableLayout().fit(frame)
+    layout = TableLayout(numeric="standard").fit(frame)
     # a missing number stays missing (the estimators mask it); a missing category is
     # its own category (c had some)
     np.testing.assert_allclose(layout.transform(frame),
@@ -87,6 +87,32 @@ def test_layout_standardises_numbers_and_one_hot_encodes_categories():
     np.testing.assert_allclose(unseen, [[0, 0, 0, 0, 0, 0]])
     assert layout.inverse_transform(layout.transform(frame))["c"].isna().tolist() == [
         False, False, True]
+
+
+def test_quantile_numbers_are_standard_features_and_decode_zeros_and_range():
+    # a money column that is 90% zeros with a heavy tail: the zeros become one value,
+    # the amounts a normal-shaped range above it, together standardised; Gaussian draws
+    # around the features (the decoder's likelihood) decode to exact zeros at about the
+    # training rate and never beyond the training range, where standardised numbers
+    # give negative amounts
+    rng = np.random.RandomState(0)
+    money = np.where(rng.rand(5000) < 0.9, 0.0, rng.lognormal(6, 1.5, 5000))
+    frame = pd.DataFrame({"money": money, "c": ["a", "b"] * 2500})
+    layout = TableLayout().fit(frame)
+    features = layout.transform(frame)
+    assert abs(features[:, 0].mean()) < 1e-3 and features[:, 0].std() == pytest.approx(1, abs=1e-3)
+    zeros = features[money == 0, 0]
+    assert np.ptp(zeros) == 0 and zeros[0] < features[money > 0, 0].min()
+    noise = rng.normal(0, np.sqrt(0.5), features.shape) * [1, 0, 0]
+    back = layout.inverse_transform(features + noise)["money"]
+    assert (back == 0).mean() == pytest.approx(0.9, abs=0.05)  # small amounts blur into 0
+    assert back.min() >= 0 and back.max() <= money.max()
+    standard = TableLayout(numeric="standard").fit(frame)
+    back = standard.inverse_transform(standard.transform(frame) + noise)["money"]
+    assert (back < 0).mean() > 0.3
+    with pytest.raises(ValueError, match=r"numeric='log' is not one of \('quantile', "
+                                         r"'standard'\): use 'quantile'"):
+        TableLayout(numeric="log")
 
 
 def test_layout_errors_name_the_column():
@@ -136,6 +162,29 @@ def test_sample_returns_a_frame_of_training_categories_and_plausible_numbers(vae
     low = numeric.min() - 3 * numeric.std()
     high = numeric.max() + 3 * numeric.std()
     assert ((samples[numeric.columns] >= low) & (samples[numeric.columns] <= high)).all().all()
+
+
+def test_frame_samples_are_draws_from_the_model_and_means_on_request():
+    # decoder means are narrower than the data and give rare categories at the wrong
+    # rate; draws from the model's softmax and Gaussian give both, and are reproducible
+    rng = np.random.RandomState(0)
+    frame = generated_table(600)
+    frame["colour"] = np.where(rng.rand(600) < 0.06, "rare", "common").astype(object)
+    vae = VAETransformer(n_components=4, max_epochs=30, random_state=0).fit(frame)
+    drawn, means = vae.sample(4000, random_state=1), vae.sample(4000, random_state=1,
+                                                                 mode="mean")
+    pd.testing.assert_frame_equal(drawn, vae.sample(4000, random_state=1, mode="draw"))
+    pd.testing.assert_frame_equal(drawn, vae.sample(4000, random_state=1))  # same seed
+    assert (drawn["colour"] == "rare").mean() == pytest.approx(0.06, abs=0.02)
+    assert drawn["area"].std() > 1.15 * means["area"].std()
+    assert drawn["area"].std() == pytest.approx(frame["area"].std(), rel=0.25)
+    assert drawn["rooms"].dtype == frame["rooms"].dtype  # integers stay integers
+
+
+def test_sample_mode_must_be_known(vae):
+    with pytest.raises(ValueError, match=r"mode='sample' is not one of 'auto', 'mean', "
+                                         r"'draw'. Use 'mean' for decoder means"):
+        vae.sample(2, mode="sample")
 
 
 def test_a_frame_model_pickles_and_loads_with_the_same_outputs(vae, table):

@@ -59,8 +59,15 @@ def test_sample_decodes_prior_draws(digits_split, loss):
     np.testing.assert_array_equal(samples, vae.sample(100, random_state=0))
     Z = np.random.RandomState(0).standard_normal((100, 2))
     np.testing.assert_allclose(samples, vae.inverse_transform(Z), rtol=1e-6)
+    np.testing.assert_array_equal(samples, vae.sample(100, random_state=0, mode="mean"))
+    drawn = vae.sample(100, random_state=0, mode="draw")  # from the likelihood
     if loss == "bce":
         assert samples.min() >= 0 and samples.max() <= 1
+        assert set(np.unique(drawn)) == {0.0, 1.0}
+        assert abs(drawn.mean() - samples.mean()) < 0.03  # Bernoulli draws of the means
+    else:
+        residual = drawn - samples
+        assert residual.var() == pytest.approx(vae.noise_variance_, rel=0.1)
 
 
 def test_kl_warmup_ramps_the_kl_weight(small_X):
