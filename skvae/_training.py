@@ -51,17 +51,15 @@ def restored_on_failure(net):
     names = [name + "_" for name in (*net._modules, *net._criteria, *net._optimizers)]
     states = {name: copy.deepcopy(getattr(net, name).state_dict()) for name in names}
     callbacks, history = copy.deepcopy(net.callbacks_), net.history
-    epochs = len(history)
-    kept = {key: net.__dict__[key] for key in ("input_fill_",)}
-    missing = net.criterion_.missing
+    epochs, fill, missing = len(history), net.input_fill_, net.criterion_.missing
     try:
         yield
     except BaseException:
         for name, state in states.items():
             getattr(net, name).load_state_dict(state)
         del history[epochs:]
-        net.history, net.callbacks_, net.criterion_.missing = history, callbacks, missing
-        net.__dict__.update(kept)
+        net.history, net.callbacks_ = history, callbacks
+        net.input_fill_, net.criterion_.missing = fill, missing
         net.__dict__.pop("_fill_cache", None)
         raise
 

@@ -49,6 +49,7 @@ import math
 import numpy as np
 import torch
 import torch.nn.functional as F
+from scipy import special
 
 __all__ = [
     "encoder_input",
@@ -260,7 +261,7 @@ def draw_from_decoder(x_hat: np.ndarray, kind: str, noise_variance, groups: tupl
     plain, blocks = feature_layout(groups, x_hat.shape[-1])
     values = x_hat[:, plain]
     if kind == "bce":
-        out[:, plain] = rng.random(values.shape) < 1 / (1 + np.exp(-values))
+        out[:, plain] = rng.random(values.shape) < special.expit(values)
     else:
         scale = np.sqrt(np.asarray(noise_variance, dtype=np.float64))
         out[:, plain] = values + scale * rng.standard_normal(values.shape)

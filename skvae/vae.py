@@ -380,7 +380,6 @@ class VAETransformer(BaseAutoencoder):
         x_hat = finite_output(x_hat, "decoded values", Z)
         drawn = draw_from_decoder(x_hat, self.reconstruction_loss, self.noise_variance_,
                                   self.groups_, np.random.default_rng(rng.randint(2**31)))
-        drawn = drawn.astype(Z.dtype, copy=False)
         return drawn if self.layout_ is None else self.layout_.inverse_transform(drawn)
 
 
