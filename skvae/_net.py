@@ -392,6 +392,9 @@ def build_net(estimator, *, module_params, n_features, device, valid_index,
         criterion=estimator._criterion(),
         optimizer=OPTIMIZERS.get(estimator.optimizer, estimator.optimizer),
         optimizer__weight_decay=estimator.weight_decay,
+        # torch's multi-tensor update; its default on CUDA only. On CPU it took a 100-epoch
+        # fit of 258 penguins from 1.9-2.6 s to 1.7-1.9 s (benchmarks/README.md)
+        **({"optimizer__foreach": True} if estimator.optimizer in OPTIMIZERS else {}),
         lr=estimator.lr,
         max_epochs=estimator.max_epochs,
         batch_size=estimator.batch_size,

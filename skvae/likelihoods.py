@@ -118,6 +118,37 @@ def _count(x, observed):
     return x.shape[-1] if observed is None else observed.sum(dim=-1)
 
 
+@functools.lru_cache(maxsize=64)
+def _padded_blocks(groups: tuple, device) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(index, valid)`` of shape (n_blocks, longest block): each block's feature indices,
+    padded (with its first index) to the longest, and which entries are real."""
+    longest = max(len(group) for group in groups)
+    index = torch.tensor([list(g) + [g[0]] * (longest - len(g)) for g in groups])
+    valid = torch.arange(longest) < torch.tensor([len(g) for g in groups])[:, None]
+    return index.to(device), valid.to(device)
+
+
+def _block_log_softmax(x_hat: torch.Tensor, groups: tuple):
+    """Every block's log-softmax at once, as (..., n_blocks, longest block) with 0 in the
+    padding, and the padded index and mask: a few tensor operations whatever the number
+    of blocks (a loop over 64 house-price blocks made the loss 6x slower)."""
+    index, valid = _padded_blocks(groups, x_hat.device)
+    logits = x_hat[..., index].masked_fill(~valid, float("-inf"))
+    return torch.log_softmax(logits, dim=-1).masked_fill(~valid, 0.0), index, valid
+
+
+def blocks_nll(x_hat: torch.Tensor, x: torch.Tensor, groups: tuple) -> torch.Tensor:
+    """Cross-entropy of each one-hot block of ``x`` under the softmax of its logits:
+    shape (..., n_blocks); an all-zero block gives 0.
+
+    >>> import torch
+    >>> blocks_nll(torch.zeros(1, 5), torch.tensor([[1.0, 0, 0, 0, 0]]), ((0, 1), (2, 3, 4)))
+    tensor([[0.6931, 0.0000]])
+    """
+    log_p, index, _ = _block_log_softmax(x_hat, groups)
+    return 0.0 - (x[..., index] * log_p).sum(dim=-1)  # +0.0 for an all-zero block
+
+
 def categorical_nll(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Cross-entropy of a one-hot (or all-zero) ``target`` block under softmax ``logits``, per row.
 
@@ -166,12 +197,10 @@ def reconstruction_nll(x_hat, x, kind: str, noise_variance=1.0, groups: tuple = 
     """
     if not groups:
         return _plain_nll(x_hat, x, kind, noise_variance, observed)
-    plain, blocks = feature_layout(groups, x.shape[-1])
+    plain = feature_layout(groups, x.shape[-1])[0]
     nll = _plain_nll(x_hat[..., plain], x[..., plain], kind, noise_variance,
                      None if observed is None else observed[..., plain])
-    for block in blocks:
-        nll = nll + categorical_nll(x_hat[..., block], x[..., block])
-    return nll
+    return nll + blocks_nll(x_hat, x, groups).sum(dim=-1)
 
 
 def _plain_nll(x_hat, x, kind, noise_variance, observed=None):
@@ -213,9 +242,12 @@ def reconstruction_error(x_hat, x, kind: str, groups: tuple = (), observed=None)
     plain_observed = None if observed is None else observed[..., plain]
     columns = _count(x_plain, plain_observed)
     total = _plain_error(x_hat[..., plain], x_plain, kind, plain_observed) * columns
-    for block in blocks:
-        total = total + categorical_nll(x_hat[..., block], x[..., block])
-        columns = columns + (1 if observed is None else observed[..., block].amin(dim=-1))
+    total = total + blocks_nll(x_hat, x, groups).sum(dim=-1)
+    if observed is None:
+        columns = columns + len(blocks)
+    else:  # a block counts where all its entries are observed
+        index, valid = _padded_blocks(groups, x.device)
+        columns = columns + observed[..., index].masked_fill(~valid, 1).amin(dim=-1).sum(dim=-1)
     return total / columns.clamp_min(1) if observed is not None else total / columns
 
 
@@ -237,8 +269,8 @@ def decoder_mean(x_hat: torch.Tensor, kind: str, groups: tuple = ()) -> torch.Te
     if not groups:
         return mean
     mean = mean.clone()  # written in place below; the decoder output stays intact
-    for block in feature_layout(groups, x_hat.shape[-1])[1]:
-        mean[..., block] = torch.softmax(x_hat[..., block], dim=-1)
+    log_p, index, valid = _block_log_softmax(x_hat, groups)
+    mean[..., index[valid]] = log_p[..., valid].exp()
     return mean
 
 
