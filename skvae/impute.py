@@ -21,7 +21,6 @@ probable *known* category (a column whose training values had gaps also has a
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import scipy.sparse as sp
 import torch
 from sklearn.base import BaseEstimator, TransformerMixin, clone
@@ -114,9 +113,7 @@ def _fill(estimator, X, features, decoded):
     layout = estimator.layout_
     if layout is None:
         return np.where(np.isnan(features), decoded, features).astype(features.dtype, copy=False)
-    for column, group in zip(layout.categorical_, layout.groups_, strict=True):
-        if pd.isna(layout.categories_[column][-1]):  # never impute "missing"
-            decoded[:, group[-1]] = 0.0
+    decoded[:, layout.missing_features()] = 0.0  # never impute "missing"
     guesses = layout.inverse_transform(decoded)
     frame = X[layout.columns_].copy()
     for column in layout.columns_:

@@ -1,52 +1,45 @@
 """Mixed-type tables: how a DataFrame's columns become model features, and back.
 
-:class:`TableLayout` is fitted on the training DataFrame. Numeric columns become
-Gaussian features (a Gaussian / MSE head): standardised by default
-(``numeric="standard"``), or mapped through their own empirical distribution to a
-normal and then standardised (``numeric="quantile"``); each categorical column (object,
-``category``, ``string`` or bool dtype) becomes a one-hot block that the model
-decodes with a softmax (cross-entropy) head. The block positions are the
-``groups`` the losses use (:mod:`skvae.losses`).
+:class:`TableLayout` is fitted on the training DataFrame. Each numeric column becomes
+a Gaussian feature (a Gaussian / MSE head): by default mapped through its own
+empirical distribution to a normal, then standardised (``numeric="quantile"``), or
+only standardised (``numeric="standard"``). A numeric column whose values are often
+exactly zero ("0 for none": money amounts, counts), or that has missing values, also
+gets a *state block*: a one-hot block of its states ``value`` / ``zero`` / ``missing``
+that the model decodes with a softmax head, the Gaussian feature then holding only
+the ordinary values. Each categorical column (object, ``category``, ``string`` or
+bool dtype) becomes a one-hot block with a softmax (cross-entropy) head. The block
+positions are the ``groups`` the losses use (:mod:`skvae.losses`);
+:meth:`TableLayout.get_feature_names_out` names every feature (``LotArea``,
+``MiscVal:zero``, ``Street=Pave``).
 
-scikit-learn does the work: a :class:`~sklearn.compose.ColumnTransformer` of
-:class:`~sklearn.preprocessing.StandardScaler` (after a
-:class:`~sklearn.preprocessing.QuantileTransformer` for ``"quantile"``) for the
-numbers, and :class:`~sklearn.preprocessing.OneHotEncoder`
-(``handle_unknown="ignore"``) for the categories. This module adds what they do not:
-telling the column kinds apart, the categories of ``category`` columns in their own
-order, clear errors, and the original dtypes on the way back.
-
-Why quantiles: real numeric columns are skewed, heavy-tailed and zero-inflated (money
-amounts, counts, "0 for none"). A Gaussian head on a standardised money column that
-is 92% zeros puts its mass around the mean, draws negative amounts and almost never
-an exact zero. Mapped to a normal through its quantiles, the amounts are
-normal-shaped, the zeros one point at the low end (the inverse map sends the whole
-lower range back to exactly 0, so draws give zeros at the rate the model learned)
-and every value decodes into the training range. Measured on house prices (100
-epochs, samples drawn with ``sample(mode="draw")``): sdmetrics quality 0.72 -> 0.84,
-column pair trends 0.57 -> 0.78. It is not the default yet: decoded means in the
-columns' own units are further off (held-out numeric MSE of a VAE(8), in standard
-deviations, 0.42 -> 0.75), which ``benchmarks/bench_tabular.py``'s bars forbid.
+scikit-learn does the work (a ColumnTransformer of QuantileTransformer +
+StandardScaler, and OneHotEncoder with ``handle_unknown="ignore"``); this module adds
+the column kinds, the numeric states, the categories of ``category`` columns in their
+own order, clear errors, and the original dtypes on the way back. Why quantiles and
+states by default (real numbers are skewed and zero-inflated: standardised, they draw
+negative prices and no exact zeros) is measured in the user guide's "Tables" section.
 
 Missing values and unseen categories:
 
-* a missing numeric value stays NaN: the estimators leave it out of the loss (the
-  model learns from the observed entries) and the encoder sees the training mean
-  (about 0 once transformed);
+* a missing numeric value is NaN in the Gaussian feature (the estimators leave it out
+  of the loss; the encoder sees the training mean, about 0 once transformed) and, when
+  the training column had missing values, the ``missing`` state of its state block:
+  ``sample`` then generates missing values at the rate the model learned;
 * a missing categorical value is a category of its own when the training column
-  has missing values (as ``OneHotEncoder`` treats NaN): in the house prices data a
-  missing ``PoolQC`` means "no pool", which is worth modelling, and ``sample`` then
-  generates missing values at their training rate;
+  has missing values (as ``OneHotEncoder`` treats NaN; a missing ``PoolQC`` means "no
+  pool", worth modelling);
 * a category not seen in training (including "missing" in a column that had none)
   becomes an all-zero block: it contributes nothing to the loss and the encoder
   sees "none of the known categories".
 
 ``inverse_transform`` returns a DataFrame with the original columns and dtypes
 (nullable ``Int64`` / ``Float64`` / ``boolean`` and ``string`` too): numeric values
-mapped back (rounded for integer columns), each categorical column the most
-probable training category. The dtypes are stored as plain descriptions, so a
-pickled layout loads where pandas lacks the training machine's optional backends
-(e.g. pyarrow-backed strings).
+mapped back (rounded for integer columns; with a state block, NaN where ``missing``
+is the most probable state, else the expected value over the observed states), each
+categorical column the most probable training category. The dtypes are stored as
+plain descriptions, so a pickled layout loads where pandas lacks the training
+machine's optional backends (e.g. pyarrow-backed strings).
 """
 
 from __future__ import annotations
@@ -55,7 +48,6 @@ import itertools
 
 import numpy as np
 import pandas as pd
-from pandas.api import types as ptypes
 from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, QuantileTransformer, StandardScaler
@@ -65,9 +57,15 @@ from ._columns import (
     _as_objects,
     _categories,
     _check_column,
+    _merge_states,
+    _numeric_states,
     _plain,
     _portable_dtype,
+    _rebuild_dtype,
     _restore_numeric,
+    _split_states,
+    has_categorical_columns,
+    is_categorical,
 )
 
 __all__ = ["TableLayout", "has_categorical_columns", "is_categorical"]
@@ -76,81 +74,34 @@ __all__ = ["TableLayout", "has_categorical_columns", "is_categorical"]
 NUMERIC_TRANSFORMS = ("standard", "quantile")
 #: Most quantiles a ``numeric="quantile"`` layout keeps per column (scikit-learn's default).
 N_QUANTILES = 1000
-
-
-def is_categorical(series: pd.Series) -> bool:
-    """Tell whether a column gets a softmax head: object, category, string or bool dtype.
-
-    Parameters
-    ----------
-    series : pandas.Series
-        One column of a DataFrame.
-
-    Returns
-    -------
-    categorical : bool
-        True for an object, category, string or bool column; False for numbers.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from skvae.tabular import is_categorical
-    >>> is_categorical(pd.Series(["flat", "house"])), is_categorical(pd.Series([1.5, 2.0]))
-    (True, False)
-    >>> is_categorical(pd.Series([True, False]))
-    True
-    """
-    dtype = series.dtype
-    return (isinstance(dtype, pd.CategoricalDtype) or ptypes.is_bool_dtype(dtype)
-            or ptypes.is_object_dtype(dtype) or ptypes.is_string_dtype(dtype))
-
-
-def has_categorical_columns(X) -> bool:
-    """Tell whether ``X`` is a DataFrame holding at least one categorical column.
-
-    Parameters
-    ----------
-    X : object
-        Any input; only a :class:`pandas.DataFrame` can have categorical columns.
-
-    Returns
-    -------
-    has_categorical : bool
-        True when :func:`is_categorical` holds for one of the columns of a DataFrame.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> import pandas as pd
-    >>> from skvae.tabular import has_categorical_columns
-    >>> has_categorical_columns(pd.DataFrame({"size": [50.0], "kind": ["flat"]}))
-    True
-    >>> has_categorical_columns(pd.DataFrame({"size": [50.0]})), has_categorical_columns(
-    ...     np.zeros((2, 2)))
-    (False, False)
-    """
-    return isinstance(X, pd.DataFrame) and any(is_categorical(X[c]) for c in X.columns)
+#: The share of exact zeros from which a numeric column gets a zero state (see
+#: :class:`TableLayout`).
+ZERO_SHARE = 0.05
 
 
 class TableLayout:
     """Fitted mapping between a mixed-type DataFrame and a float32 feature matrix.
 
     Features are the transformed numeric columns first, then one one-hot block per
-    categorical column (in column order); :attr:`groups_` lists each block's feature
-    indices and :meth:`get_feature_names_out` names the features.
+    categorical column (in column order), then the state blocks of numeric columns
+    (:attr:`states_`); :attr:`groups_` lists each block's feature indices and
+    :meth:`get_feature_names_out` names the features.
 
     Parameters
     ----------
-    numeric : {"standard", "quantile"}, default="standard"
-        How numeric columns become features: ``"quantile"`` maps each column through
-        its empirical distribution to a standard normal
+    numeric : {"quantile", "standard"}, default="quantile"
+        How numeric columns become features: ``"quantile"`` maps each column's ordinary
+        values through their empirical distribution to a standard normal
         (:class:`~sklearn.preprocessing.QuantileTransformer`, up to 1,000 quantiles), then
-        standardises it (a value shared by many rows, e.g. the zeros of a zero-inflated
-        column, lands at the normal's end; standardising brings it back to the scale of
-        the other features): skewed, heavy-tailed and zero-inflated columns become
-        Gaussian-like features that decode within the training range. ``"standard"``
-        subtracts the mean and divides by the standard deviation
-        (:class:`~sklearn.preprocessing.StandardScaler`).
+        standardises them: skewed and heavy-tailed columns become Gaussian-like
+        features that decode within the training range. ``"standard"`` subtracts the
+        mean and divides by the standard deviation
+        (:class:`~sklearn.preprocessing.StandardScaler`): decoded means closer in the
+        columns' own units, draws that can leave the range (negative prices).
+    zero_share : float in (0, 1] or None, default=0.05
+        A numeric column whose exact zeros make at least this share of its observed
+        values (and not all of them) gets a ``zero`` state; None: no zero states.
+        Columns with missing values get a ``missing`` state either way.
 
     Attributes
     ----------
@@ -160,11 +111,17 @@ class TableLayout:
         The numeric columns and the categorical ones.
     categories_ : dict of str to ndarray
         The categories of each categorical column (NaN last when it had missing values).
+    states_ : dict of str to tuple of str
+        The numeric columns with a state block and their states, in block order
+        (``("value", "zero", "missing")`` or a part of it).
     mean_, scale_ : ndarray of shape (n_numeric,)
         Mean and standard deviation of each numeric column (over its non-missing
         values), in the column's units.
+    min_, max_ : ndarray of shape (n_numeric,)
+        Each numeric column's training range (``inverse_transform(..., clip=True)``).
     groups_ : tuple of tuples of int
-        The feature indices of each categorical column's one-hot block.
+        The feature indices of each one-hot block: the categorical columns', then the
+        state blocks.
     n_features_ : int
         The width of the feature matrix.
     transformer_ : sklearn.compose.ColumnTransformer
@@ -192,11 +149,19 @@ class TableLayout:
     #: Layouts pickled before ``numeric`` existed standardised their numbers.
     numeric = "standard"
 
-    def __init__(self, numeric="standard"):
+    #: ... and had no state blocks.
+    zero_share = None
+
+    def __init__(self, numeric="quantile", zero_share=ZERO_SHARE):
         if numeric not in NUMERIC_TRANSFORMS:
             raise ValueError(f"numeric={numeric!r} is not one of {NUMERIC_TRANSFORMS}: use "
                              "'standard' (the default) or 'quantile'.")
+        if zero_share is not None and not 0 < zero_share <= 1:
+            raise ValueError(f"zero_share={zero_share!r} is not in (0, 1]: it is the share of "
+                             "exact zeros from which a numeric column gets a zero state "
+                             "(e.g. 0.05); None turns zero states off.")
         self.numeric = numeric
+        self.zero_share = zero_share
 
     def fit(self, df: pd.DataFrame) -> TableLayout:
         """Learn the columns, numeric means and scales, and the categories of ``df``.
@@ -220,9 +185,13 @@ class TableLayout:
         ...                    "rooms": [2, 3, 4]})
         >>> layout = TableLayout().fit(df)
         >>> layout.numeric_, layout.categorical_, layout.groups_
-        (['size', 'rooms'], ['kind'], ((2, 3, 4),))
+        (['size', 'rooms'], ['kind'], ((2, 3, 4), (5, 6)))
         >>> layout.categories_["kind"].tolist()  # missing is a category of its own
         ['flat', 'house', nan]
+        >>> layout.states_  # ... and a state of a numeric column
+        {'size': ('value', 'missing')}
+        >>> layout.get_feature_names_out().tolist()
+        ['size', 'rooms', 'kind=flat', 'kind=house', 'kind=nan', 'size:value', 'size:missing']
         """
         for column in df.columns:
             _check_column(df[column], column)
@@ -232,15 +201,31 @@ class TableLayout:
         self.categorical_ = [c for c in df.columns if is_categorical(df[c])]
         self.categories_ = {c: _categories(df[c]) for c in self.categorical_}
         prepared = self._prepared(df)
-        self.transformer_ = self._transformer(len(df)).fit(prepared)
-        moments = StandardScaler().fit(prepared[self.numeric_]) if self.numeric_ else None
+        numbers = prepared[self.numeric_].to_numpy(dtype=np.float64)
+        self.states_ = {c: states for c, states in (
+            (c, _numeric_states(numbers[:, j], self.zero_share))
+            for j, c in enumerate(self.numeric_)) if states}
+        self.transformer_ = self._transformer(len(df)).fit(self._split(prepared)[0])
+        moments = StandardScaler().fit(numbers) if self.numeric_ else None
         self.mean_ = moments.mean_ if moments else np.zeros(0)
         self.scale_ = moments.scale_ if moments else np.ones(0)
+        self.min_, self.max_ = (np.nanmin(numbers, axis=0), np.nanmax(numbers, axis=0)) \
+            if self.numeric_ else (np.zeros(0), np.zeros(0))
         return self._finish()
+
+    def _split(self, prepared):
+        """The prepared frame with only ordinary values in columns that have states,
+        and those columns' state blocks (see :attr:`states_`)."""
+        prepared, blocks = prepared.copy(), []
+        for column, states in self.states_.items():
+            prepared[column], block = _split_states(prepared[column].to_numpy(), states)
+            blocks.append(block)
+        return prepared, blocks
 
     def _finish(self) -> TableLayout:
         """The attributes derived from the fitted transformer."""
         sizes = [len(self.categories_[c]) for c in self.categorical_]
+        sizes += [len(states) for states in self.states_.values()]
         ends = np.cumsum([len(self.numeric_), *sizes])
         self.groups_ = tuple(tuple(range(a, b)) for a, b in itertools.pairwise(ends))
         self.n_features_ = int(ends[-1])
@@ -275,6 +260,10 @@ class TableLayout:
             "numeric": self.numeric,
             "mean": self.mean_.tolist(),
             "scale": self.scale_.tolist(),
+            "min": self.min_.tolist(),
+            "max": self.max_.tolist(),
+            "zero_share": self.zero_share,
+            "states": [[_plain(c), list(states)] for c, states in self.states_.items()],
             "steps": [{key: np.asarray(getattr(step, key)).tolist()
                        for key in _STEP_STATE[type(step).__name__]}
                       for step in self._numeric_steps()],
@@ -302,7 +291,9 @@ class TableLayout:
         >>> TableLayout.from_dict(state).get_feature_names_out().tolist()
         ['kind=flat', 'kind=house']
         """
-        layout = cls(numeric=state.get("numeric", "standard"))  # before 0.2: standard
+        layout = cls(numeric=state.get("numeric", "standard"),  # before 0.2: standard,
+                     zero_share=state.get("zero_share"))  # and no state blocks
+        layout.states_ = {c: tuple(states) for c, states in state.get("states", [])}
         layout.columns_ = list(state["columns"])
         layout.dtypes_ = dict(zip(layout.columns_, state["dtypes"], strict=True))
         flags = dict(zip(layout.columns_, state["categorical"], strict=True))
@@ -327,6 +318,9 @@ class TableLayout:
         layout.mean_ = np.asarray(state.get("mean", plain.mean_ if plain else []), dtype=float)
         layout.scale_ = np.asarray(state.get("scale", plain.scale_ if plain else []),
                                    dtype=float)
+        layout.min_, layout.max_ = (np.asarray(state.get(key, np.full(len(layout.numeric_),
+                                                                      np.nan)), dtype=float)
+                                    for key in ("min", "max"))
         layout._finish()
         return layout
 
@@ -344,16 +338,11 @@ class TableLayout:
             [("numeric", numbers, self.numeric_), ("categorical", categories, self.categorical_)],
             sparse_threshold=0, verbose_feature_names_out=False)
 
-    def _numeric_scaler(self):
-        if not self.numeric_:
-            return None
-        return self.transformer_.named_transformers_["numeric"]
-
     def _numeric_steps(self) -> list:
         """The fitted steps of the numeric transform, first to last (none without numbers)."""
-        numbers = self._numeric_scaler()
-        if numbers is None:
+        if not self.numeric_:
             return []
+        numbers = self.transformer_.named_transformers_["numeric"]
         return [step for _, step in numbers.steps] if hasattr(numbers, "steps") else [numbers]
 
     def _prepared(self, df):
@@ -379,29 +368,35 @@ class TableLayout:
         Returns
         -------
         features : ndarray of shape (n_samples, ``n_features_``)
-            Standardised numeric columns (a missing value stays NaN), then a
-            one-hot block per categorical column, in float32.
+            The transformed numbers (NaN where missing, or in another state), the
+            categorical columns' one-hot blocks, then the state blocks, in float32.
 
         Examples
         --------
         >>> import pandas as pd
         >>> from skvae.tabular import TableLayout
-        >>> df = pd.DataFrame({"size": [50.0, 70.0, 90.0], "kind": ["flat", "house", "flat"]})
-        >>> layout = TableLayout(numeric="standard").fit(df)
-        >>> layout.transform(pd.DataFrame({"kind": ["house", "castle"], "size": [70.0, None]}))
-        array([[ 0.,  0.,  1.],
-               [nan,  0.,  0.]], dtype=float32)
+        >>> df = pd.DataFrame({"size": [50.0, 70.0, 0.0], "kind": ["flat", "house", "flat"]})
+        >>> layout = TableLayout(numeric="standard", zero_share=0.3).fit(df)
+        >>> layout.transform(pd.DataFrame({"kind": ["house", "castle"], "size": [70.0, 0.0]}))
+        array([[ 1.,  0.,  1.,  1.,  0.],
+               [nan,  0.,  0.,  0.,  1.]], dtype=float32)
         """
-        return self.transformer_.transform(self._prepared(df)).astype(np.float32)
+        prepared, blocks = self._split(self._prepared(df))
+        return np.hstack([self.transformer_.transform(prepared), *blocks]).astype(np.float32)
 
-    def inverse_transform(self, features: np.ndarray) -> pd.DataFrame:
-        """Decode feature rows (decoder means: values and probabilities) to a DataFrame.
+    def inverse_transform(self, features: np.ndarray, clip=False) -> pd.DataFrame:
+        """Decode feature rows (decoder means or draws) to a DataFrame.
 
         Parameters
         ----------
         features : array-like of shape (n_samples, ``n_features_``)
             Rows in the layout of :meth:`transform`; each one-hot block may hold
-            probabilities (the most probable category is taken).
+            probabilities (the most probable category is taken). A numeric column's state
+            block (:attr:`states_`) gives NaN where "missing" is its most probable state,
+            else the expected value over its observed states (exactly 0 for a one-hot
+            zero state).
+        clip : bool, default=False
+            Clip each numeric column to its training range (:attr:`min_`, :attr:`max_`).
 
         Returns
         -------
@@ -419,34 +414,55 @@ class TableLayout:
         ([86.33, 53.67], ['house', 'flat'])
         """
         features = np.asarray(features, dtype=np.float64)
-        n_numeric = len(self.numeric_)
+        n_numeric, n_categorical = len(self.numeric_), sum(map(len, self.categories_.values()))
+        blocks = dict(zip(self.states_, self.groups_[len(self.categorical_):], strict=True))
         out = {}
         if self.numeric_:
-            numbers = self._numeric_scaler().inverse_transform(features[:, :n_numeric])
+            numbers = self.transformer_.named_transformers_["numeric"].inverse_transform(
+                features[:, :n_numeric])
+            if clip:
+                numbers = np.clip(numbers, self.min_, self.max_)
             for j, column in enumerate(self.numeric_):
+                if column in blocks:
+                    numbers[:, j] = _merge_states(numbers[:, j], features[:, blocks[column]],
+                                                  self.states_[column])
                 out[column] = _restore_numeric(numbers[:, j], self._dtype(column))
         if self.categorical_:
             encoder = self.transformer_.named_transformers_["categorical"]
-            values = encoder.inverse_transform(features[:, n_numeric:])
+            values = encoder.inverse_transform(features[:, n_numeric:n_numeric + n_categorical])
             for j, column in enumerate(self.categorical_):
                 out[column] = pd.Series(values[:, j]).astype(self._dtype(column))
         return pd.DataFrame(out)[self.columns_]
 
+    def missing_features(self) -> list:
+        """Find the features that stand for "missing" (which imputation must not choose).
+
+        They are the NaN category of a categorical column and the ``missing`` state of a
+        numeric one.
+
+        Returns
+        -------
+        indices : list of int
+            Feature indices, in feature order.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from skvae.tabular import TableLayout
+        >>> df = pd.DataFrame({"size": [50.0, None], "kind": ["flat", None]})
+        >>> layout = TableLayout().fit(df)
+        >>> [layout.get_feature_names_out()[i] for i in layout.missing_features()]
+        ['kind=nan', 'size:missing']
+        """
+        n_categorical = len(self.categorical_)
+        blocks = zip(self.groups_, [self.categories_[c] for c in self.categorical_]
+                     + [np.asarray(s, dtype=object) for s in self.states_.values()], strict=True)
+        return [block[-1] for i, (block, values) in enumerate(blocks)
+                if (pd.isna(values[-1]) if i < n_categorical else values[-1] == "missing")]
+
     def _dtype(self, column):
         """The training dtype of ``column``, rebuilt from its stored description."""
-        description = self.dtypes_[column]
-        if description == "category":
-            known = [c for c in self.categories_[column] if not pd.isna(c)]
-            return pd.CategoricalDtype(known)
-        if description == "ordered category":
-            known = [c for c in self.categories_[column] if not pd.isna(c)]
-            return pd.CategoricalDtype(known, ordered=True)
-        if description == "str":  # pandas 3's default string dtype, NaN for missing
-            try:
-                return pd.StringDtype(na_value=np.nan)
-            except TypeError:  # pandas < 2.3
-                return np.dtype(object)
-        return ptypes.pandas_dtype(description)
+        return _rebuild_dtype(self.dtypes_[column], self.categories_.get(column))
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         """Name the features: the numeric columns, then ``column=category`` per block.
@@ -470,7 +486,9 @@ class TableLayout:
         >>> TableLayout().fit(df).get_feature_names_out().tolist()
         ['rooms', 'kind=flat', 'kind=nan']
         """
-        return self.transformer_.get_feature_names_out()
+        states = [f"{c}:{s}" for c, column_states in self.states_.items()
+                  for s in column_states]
+        return np.concatenate([self.transformer_.get_feature_names_out(), states]).astype(object)
 
 
 #: What :meth:`TableLayout.to_dict` keeps of each step of the numeric transform.

@@ -146,9 +146,11 @@ def test_nullable_dtypes_round_trip(Estimator):
     X.loc[3, "count"] = pd.NA
     X.loc[5, "amount"] = pd.NA
     est = Estimator(**FAST).fit(X)
-    for out in (est.inverse_transform(est.transform(X)), est.sample(7, random_state=0)):
+    for out in (est.inverse_transform(est.transform(X)), est.sample(200, random_state=0)):
         assert out.dtypes.to_dict() == X.dtypes.to_dict()
-        assert out.notna().all().all()
+        # missing (pd.NA) only in the columns that had some (their "missing" state,
+        # which this barely trained model has not learned is rare)
+        assert out[["flag", "label"]].notna().all().all()
         assert set(out["label"]) <= {"a", "b", "c"}
 
 
