@@ -322,13 +322,14 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         check_is_fitted(self)
         return self._decode(_validation.validate_codes(self, X))
 
-    def _decode(self, Z):
-        """The one decode path (``inverse_transform``, ``sample``): output in ``Z``'s dtype."""
+    def _decode(self, Z, clip=False):
+        """The one decode path (``inverse_transform``, ``sample``): output in ``Z``'s dtype
+        (a DataFrame through the layout, numbers clipped to the training range on request)."""
         module, kind, groups = self._eval_module(), self.reconstruction_loss, self.groups_
         X_hat = map_batches(lambda z: decoder_mean(module.decode(z), kind, groups), Z,
                             self._device)
         X_hat = _validation.finite_output(X_hat, "decoded values", Z).astype(Z.dtype, copy=False)
-        return X_hat if self.layout_ is None else self.layout_.inverse_transform(X_hat)
+        return X_hat if self.layout_ is None else self.layout_.inverse_transform(X_hat, clip=clip)
 
     def score_samples(self, X):
         """Per-row score: higher means the model explains the row better.

@@ -4,23 +4,17 @@ from __future__ import annotations
 
 from numbers import Integral
 
-import numpy as np
-from sklearn.mixture import GaussianMixture
 from sklearn.utils import check_random_state, check_scalar
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseAutoencoder
-from ._data import evenly_spaced_rows, map_batches
+from ._data import map_batches
+from ._density import DENSITY_MAX_ROWS, CodeDensityMixin, draw_codes
 from .losses import ReconstructionLoss, reconstruction_error
 from .modules import Autoencoder
 
-#: Mixture components of the density fitted on training codes for ``sample``.
-N_DENSITY_COMPONENTS = 10
-#: Training rows (evenly spaced) whose codes the density is fitted on.
-DENSITY_MAX_ROWS = 10_000
 
-
-class AutoencoderTransformer(BaseAutoencoder):
+class AutoencoderTransformer(CodeDensityMixin, BaseAutoencoder):
     """Nonlinear dimensionality reduction with a dense or convolutional autoencoder.
 
     An encoder (a multilayer perceptron, or convolutions over images with
@@ -215,38 +209,16 @@ class AutoencoderTransformer(BaseAutoencoder):
     _summary_rows = DENSITY_MAX_ROWS
 
     def _after_fit(self, X, seed):
-        self.latent_density_ = self._fit_density(evenly_spaced_rows(X, DENSITY_MAX_ROWS), seed)
+        self._fit_density(X, seed)
 
     def _after_partial_fit(self, stream):
-        # a mixture fit per chunk would cost more than the chunk: fitted on first use
-        self.__dict__.pop("_latent_density", None)
+        self._forget_density()  # fitted on first use (see skvae._density)
 
-    def _fit_density(self, rows, seed) -> GaussianMixture:
-        """The Gaussian mixture of the codes of ``rows``."""
+    def _density_codes(self, rows, seed):
         module = self._eval_module()
         missing = bool(self.net_.criterion_.missing)
-        codes = map_batches(lambda x: module.encode(self._model_input(x, missing)), rows,
-                            self._device)
-        density = GaussianMixture(
-            n_components=min(N_DENSITY_COMPONENTS, len(codes)), reg_covar=1e-4, random_state=seed
-        )
-        return density.fit(codes.astype(np.float64))
-
-    @property
-    def latent_density_(self) -> GaussianMixture:
-        """Density of the training codes (see the class docstring); after ``partial_fit``
-        fitted on first use from the sample of the rows streamed so far."""
-        if "_latent_density" not in self.__dict__:
-            stream = self.__dict__.get("stream_")
-            if stream is None or "net_" not in self.__dict__:
-                raise AttributeError(f"{type(self).__name__} has no latent_density_ before "
-                                     "fit or partial_fit.")
-            self._latent_density = self._fit_density(stream.sample, stream.seed)
-        return self.__dict__["_latent_density"]
-
-    @latent_density_.setter
-    def latent_density_(self, density: GaussianMixture) -> None:
-        self._latent_density = density
+        return map_batches(lambda x: module.encode(self._model_input(x, missing)), rows,
+                           self._device)
 
     def sample(self, n_samples=1, random_state=None):
         """Generate rows by decoding draws from the density of the training codes.
@@ -283,13 +255,8 @@ class AutoencoderTransformer(BaseAutoencoder):
         """
         check_is_fitted(self)
         check_scalar(n_samples, "n_samples", Integral, min_val=1)
-        rng = check_random_state(random_state)
-        gmm = self.latent_density_
-        component = rng.choice(len(gmm.weights_), size=n_samples, p=gmm.weights_)
-        noise = rng.standard_normal((n_samples, self.n_components))
-        chol = np.linalg.cholesky(gmm.covariances_)[component]
-        Z = gmm.means_[component] + np.einsum("nij,nj->ni", chol, noise)
-        return self._decode(Z)
+        return self._decode(draw_codes(self.latent_density_, n_samples,
+                                       check_random_state(random_state)))
 
 
 __all__ = ["AutoencoderTransformer"]

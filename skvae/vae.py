@@ -12,6 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseAutoencoder
 from ._data import evenly_spaced_rows, map_batches
+from ._density import CodeDensityMixin, draw_codes
 from ._validation import finite_output, warn_user
 from .callbacks import KLWarmup
 from .likelihoods import draw_from_decoder
@@ -28,9 +29,11 @@ NOISE_VARIANCE_MAX_ROWS = 4096
 NOISE_VARIANCE_DRAWS = 4
 #: Gaussian variance of numeric columns next to categorical heads (``noise_variance="auto"``).
 TABULAR_NOISE_VARIANCE = 0.5
+#: Posterior draws the code density is fitted on (several per row on small tables).
+DENSITY_CODES = 1000
 
 
-class VAETransformer(BaseAutoencoder):
+class VAETransformer(CodeDensityMixin, BaseAutoencoder):
     """Nonlinear, generative dimensionality reduction with a variational autoencoder.
 
     The encoder (dense, or convolutional with ``architecture="conv"``) maps each row
@@ -194,6 +197,11 @@ class VAETransformer(BaseAutoencoder):
         mean squared reconstruction error over the training data (up to 4096 evenly
         spaced rows, 4 of the fixed posterior draws ``score_samples`` uses; after
         :meth:`partial_fit`, over a uniform sample of up to 4096 streamed rows).
+    latent_density_ : sklearn.mixture.GaussianMixture
+        When fitted on a DataFrame with categorical columns: the density of posterior
+        draws of the training rows (up to 10,000 codes), from which :meth:`sample` draws
+        codes by default (``latent="fitted"``; ex-post density estimation, see the user
+        guide's "Tables").
     stream_ : RowStream
         After :meth:`partial_fit`: the rows seen, running column sums and a bounded,
         seeded sample of the rows the summaries are computed from.
@@ -308,6 +316,29 @@ class VAETransformer(BaseAutoencoder):
     _summary_rows = NOISE_VARIANCE_MAX_ROWS
 
     def _after_fit(self, X, seed):
+        self._fit_noise_variance(X)
+        self._forget_density()
+        self._fit_density(X, seed)
+
+    def _after_partial_fit(self, stream):
+        self._fit_noise_variance(stream.sample)
+        self._forget_density()  # fitted on first use (see skvae._density)
+
+    def _has_density(self):
+        return self.layout_ is not None
+
+    def _density_codes(self, rows, seed):
+        """Posterior draws ``mu + sigma * eps`` of ``rows``: up to 10 per row, for at least
+        2,000 codes on small tables (one per row on large data)."""
+        module, missing = self._eval_module(), bool(self.net_.criterion_.missing)
+        posterior = map_batches(lambda x: torch.cat(module.encode(self._model_input(x, missing)),
+                                                    dim=1), rows, self._device)
+        mu, logvar = np.split(posterior.astype(np.float64), 2, axis=1)
+        draws = int(np.clip(np.ceil(DENSITY_CODES / len(mu)), 1, 10))
+        eps = check_random_state(seed).standard_normal((draws, *mu.shape))
+        return (mu + np.exp(0.5 * logvar) * eps).reshape(-1, mu.shape[1])
+
+    def _fit_noise_variance(self, X):
         self.noise_variance_ = float("nan")
         fixed = self._fixed_noise_variance()
         if self.reconstruction_loss == "mse" and fixed is not None:
@@ -325,15 +356,16 @@ class VAETransformer(BaseAutoencoder):
         x_hat = self._posterior_decodes(module, x, NOISE_VARIANCE_DRAWS)[0]
         return posterior_mse(x_hat, target, self.groups_, observed)
 
-    def sample(self, n_samples=1, random_state=None, *, mode="auto"):
-        """Generate rows: draws from the prior N(0, I), decoded.
+    def sample(self, n_samples=1, random_state=None, *, mode="auto", latent="auto",
+               clip=False):
+        """Generate rows: codes from the prior (or the codes' density), decoded.
 
         Parameters
         ----------
         n_samples : int, default=1
             Number of rows to generate.
         random_state : int, RandomState instance or None, default=None
-            Seeds the prior draws (and, with ``mode="draw"``, the draws from the decoder).
+            Seeds the codes (and, with ``mode="draw"``, the draws from the decoder).
         mode : {"auto", "mean", "draw"}, default="auto"
             ``"mean"``: the decoder's means, what the image tutorials show (pixel
             probabilities with ``reconstruction_loss="bce"``; the most probable category
@@ -343,6 +375,20 @@ class VAETransformer(BaseAutoencoder):
             what synthetic tables need: decoder means are narrower than the data and
             never give rare categories. ``"auto"``: ``"draw"`` for a model fitted on a
             DataFrame with categorical columns, ``"mean"`` otherwise.
+        latent : {"auto", "prior", "fitted"}, default="auto"
+            Where the codes come from. ``"prior"``: N(0, I), the VAE's generative model.
+            ``"fitted"``: ``latent_density_``, a Gaussian mixture fitted on posterior draws
+            of the training rows (ex-post density estimation; see the user
+            guide's "Tables"), which places the codes where the training rows'
+            are: on tables, each column's missing share and categories come out at
+            their training rates. Fitted for models trained on a DataFrame with
+            categorical columns. ``"auto"``: ``"fitted"`` for those, ``"prior"``
+            otherwise (images keep the tutorials' prior samples).
+        clip : bool, default=False
+            Clip each numeric column to its training range (``layout_.min_`` and
+            ``layout_.max_``); for a model fitted on a DataFrame with categorical
+            columns. Off by default: draws may leave the range, as the model allows
+            (with the default quantile layout they decode inside it anyway).
 
         Returns
         -------
@@ -371,16 +417,33 @@ class VAETransformer(BaseAutoencoder):
         if mode not in ("auto", "mean", "draw"):
             raise ValueError(f"mode={mode!r} is not one of 'auto', 'mean', 'draw'. "
                              "Use 'mean' for decoder means, 'draw' for draws from the model.")
+        self._check_sample_options(latent, clip)
         rng = check_random_state(random_state)
-        Z = rng.standard_normal((n_samples, self.n_components))
+        if latent == "prior" or (latent == "auto" and self.layout_ is None):
+            Z = rng.standard_normal((n_samples, self.n_components))
+        else:
+            Z = draw_codes(self.latent_density_, n_samples, rng)
         if mode == "mean" or (mode == "auto" and self.layout_ is None):
-            return self._decode(Z)
+            return self._decode(Z, clip=clip)
         module = self._eval_module()
         x_hat = map_batches(module.decode, Z, self._device)
         x_hat = finite_output(x_hat, "decoded values", Z)
         drawn = draw_from_decoder(x_hat, self.reconstruction_loss, self.noise_variance_,
                                   self.groups_, np.random.default_rng(rng.randint(2**31)))
-        return drawn if self.layout_ is None else self.layout_.inverse_transform(drawn)
+        return drawn if self.layout_ is None else self.layout_.inverse_transform(drawn, clip=clip)
+
+
+    def _check_sample_options(self, latent, clip):
+        if latent not in ("auto", "prior", "fitted"):
+            raise ValueError(f"latent={latent!r} is not one of 'auto', 'prior', 'fitted'. Use "
+                             "'prior' for N(0, I), 'fitted' for the training codes' density.")
+        if self.layout_ is None and (clip or latent == "fitted"):
+            option = "clip=True clips the numeric columns" if clip else (
+                "latent='fitted' draws from a density of the training codes, fitted")
+            raise ValueError(f"{option} of a model fitted on a DataFrame with categorical "
+                             "columns; this one was fitted on numbers. "
+                             + ("Clip the result yourself, e.g. np.clip(X_new, lo, hi)."
+                                if clip else "Use latent='prior'."))
 
 
 __all__ = ["VAETransformer"]
