@@ -281,3 +281,29 @@ def test_missing_matplotlib_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
     with pytest.raises(ImportError, match=r"pip install 'skvae\[plot\]'"):
         plot_latent(np.zeros((3, 2)))
+
+
+def test_plot_synthetic_columns_draws_real_against_synthetic_with_shape_scores():
+    rng = np.random.RandomState(0)
+    real = pd.DataFrame({"money": np.where(rng.rand(400) < 0.8, 0.0, rng.lognormal(5, 1, 400)),
+                         "size": np.where(rng.rand(400) < 0.1, np.nan, rng.normal(50, 5, 400)),
+                         "kind": rng.choice(list("abcdefghij"), 400, p=[0.5] + [0.5 / 9] * 9)})
+    fake = real.sample(frac=1, random_state=1).reset_index(drop=True)
+    fake.loc[:99, "kind"] = "a"  # a quarter more "a": the shape score drops
+    axes = plotting.plot_synthetic_columns(real, fake, max_categories=4)
+    assert [a.get_title().split("\n")[0] for a in axes] == ["money", "size", "kind"]
+    scores = [float(a.get_title().split()[-1]) for a in axes]
+    assert scores[:2] == [1.0, 1.0] and scores[2] < 0.9  # the same numbers, shuffled
+    assert scores[2] == pytest.approx(plotting.column_shape(real["kind"], fake["kind"]), abs=0.0051)
+    # the 4 most frequent categories, then the rest summed; real and synthetic bars
+    labels = [t.get_text() for t in axes[2].get_xticklabels()]
+    assert len(labels) == 5 and labels[0] == "a" and labels[-1] == "(other)"
+    heights = [p.get_height() for p in axes[2].patches]
+    assert sum(heights[:5]) == pytest.approx(1) and sum(heights[5:]) == pytest.approx(1)
+    assert "missing: real 10%, synthetic 10%" in axes[1].get_xlabel()
+    assert len(axes[0].figure.legends) == 1  # one legend for the figure
+    assert all(a.get_legend() is None for a in axes)
+    with pytest.raises(ValueError, match=r"Column\(s\) \['price'\] are not in both real and "
+                                         r"synthetic"):
+        plotting.plot_synthetic_columns(real, fake, ["price"])
+    plt.close("all")

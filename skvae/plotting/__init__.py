@@ -11,12 +11,15 @@ The pictures tutorial notebooks draw by hand, as one call each:
 * :func:`plot_history` -- training (and validation) loss, reconstruction and KL per epoch.
 * :func:`plot_embeddings` -- side-by-side panels for any set of fitted transformers or
   code arrays (e.g. PCA(X), t-SNE(X), AE(X), VAE(X)).
+* :func:`plot_synthetic_columns` -- real against synthetic distributions of a table's
+  columns, each titled with its shape score (:func:`column_shape`).
 
 Helpers for laying out your own figures: :func:`subplots`, :func:`pyplot`,
 :func:`latent_grid` / :func:`latent_center` (where a model's codes live),
 :func:`image_mosaic` and :func:`resolve_image_shape`. The code is split by what
 is drawn: ``latent.py`` (codes and latent grids), ``outputs.py`` (reconstructions,
-samples, training curves), ``_figure.py`` (the plumbing).
+samples, training curves), ``tables.py`` (synthetic tables), ``_figure.py`` (the
+plumbing).
 
 matplotlib is imported when a function is called, not with skvae; install it with the
 ``plot`` extra (``pip install "skvae[plot]"``). Every function takes ``ax=None`` (draw on
@@ -35,9 +38,10 @@ from ..images import image_mosaic
 from ._figure import pyplot, resolve_image_shape, subplots
 from .latent import latent_center, latent_grid, plot_embeddings, plot_latent, plot_manifold
 from .outputs import plot_history, plot_reconstructions, plot_samples
+from .tables import column_shape, plot_synthetic_columns
 
 __all__ = [
-    "image_mosaic", "latent_center", "latent_grid", "plot_embeddings", "plot_history",
-    "plot_latent", "plot_manifold", "plot_reconstructions", "plot_samples", "pyplot",
-    "resolve_image_shape", "subplots",
+    "column_shape", "image_mosaic", "latent_center", "latent_grid", "plot_embeddings",
+    "plot_history", "plot_latent", "plot_manifold", "plot_reconstructions", "plot_samples",
+    "plot_synthetic_columns", "pyplot", "resolve_image_shape", "subplots",
 ]
