@@ -14,10 +14,16 @@ rows:
   the synthetic rows predicts the held-out real rows' target (house prices: R^2 of
   log ``SalePrice``; penguins: accuracy and one-vs-rest ROC AUC of ``species``), beside
   the same model fitted on the real training rows;
+* the samples' form against the training rows: ``same_dtypes`` (the columns and dtypes
+  of the training frame), ``integers`` (integer columns hold whole numbers),
+  ``absent_categories`` (categories with >= 1% of the training rows that never appear)
+  and ``max_missing_gap`` (the largest difference of a column's missing share, in
+  points), with the column it occurs in;
 * fit and sample wall time.
 
 skvae runs ``VAETransformer(n_components=16)`` on the DataFrame as it is (text columns
-become categorical heads) and samples with ``mode="draw"`` (the DataFrame default). TVAE
+become categorical heads) and samples with its defaults for DataFrames (``mode="draw"``,
+``latent="fitted"``). TVAE
 runs with its defaults except ``epochs``. Threads: torch 2, BLAS 2 (threadpoolctl); set
 ``OMP_WAIT_POLICY=PASSIVE``. Needs ``sdv`` (a dev-only dependency; it pins pandas < 3,
 so run this in an environment of its own, e.g. ``python -m venv --system-site-packages
@@ -131,6 +137,25 @@ def fit_tvae(train, metadata, args, seed):
     return synthetic, fitted, time.perf_counter() - start
 
 
+def form(train, synthetic):
+    """How the samples' columns, dtypes, integers, categories and missing shares
+    compare with the training rows'."""
+    numeric = [c for c in train if pd.api.types.is_numeric_dtype(train[c])
+               and not pd.api.types.is_bool_dtype(train[c])]
+    integers = [c for c in numeric if pd.api.types.is_integer_dtype(train[c])]
+    values = synthetic[integers].to_numpy(dtype=float)
+    absent = 0
+    for column in (c for c in train if c not in numeric):
+        shares = train[column].value_counts(normalize=True)
+        absent += len(set(shares[shares >= 0.01].index) - set(synthetic[column].dropna()))
+    gaps = (synthetic[train.columns].isna().mean() - train.isna().mean()).abs()
+    same = list(synthetic.columns) == list(train.columns) and bool(
+        (synthetic.dtypes == train.dtypes).all())
+    return {"same_dtypes": same, "integers": bool(np.all(values[~np.isnan(values)] % 1 == 0)),
+            "absent_categories": absent, "max_missing_gap": 100 * float(gaps.max()),
+            "gap_column": gaps.idxmax()}
+
+
 def quality(test, synthetic, metadata_dict):
     from sdmetrics.reports.single_table import QualityReport
 
@@ -181,14 +206,15 @@ def main():
                 scores, shapes = quality(test, synthetic, metadata_dict)
                 rows.append({"table": name, "model": model, "seed": seed,
                              **tstr(synthetic, test, target, task), **scores,
-                             "fit_s": fit_s, "sample_s": sample_s})
+                             **form(train, synthetic), "fit_s": fit_s, "sample_s": sample_s})
                 columns += [{"table": name, "model": model, "seed": seed, "column": c,
                              "shape": v} for c, v in shapes.items()]
                 print(rows[-1], flush=True)
     per_column = (pd.DataFrame(columns).groupby(["table", "column", "model"])["shape"].mean()
                   .unstack("model").reset_index())
     means = (pd.DataFrame([r for r in rows if r["model"] != "real rows"])
-             .drop(columns="seed").groupby(["table", "model"]).mean().reset_index())
+             .drop(columns="seed").groupby(["table", "model"]).mean(numeric_only=True)
+             .reset_index())
     summary = [{**r, "seed": "mean"} for r in means.to_dict("records")]
     notes = (f"{args.epochs} epochs for both, {args.n_samples} rows sampled, scored against "
              "the held-out 25% of real rows. 'real rows': the training rows themselves in "

@@ -1,11 +1,12 @@
 """House prices (Kaggle train.csv): PCA vs AE vs VAE on 79 mixed-type columns, side by side.
 
 The 1460 rows are split 80/20 (``random_state=0``). Every model reconstructs the
-held-out rows through the same table layout (:class:`skvae.tabular.TableLayout`:
-numeric columns standardised (missing numbers: masked by the estimators, the mean for
-PCA), each categorical column one-hot):
+held-out rows through the same table layout (:class:`skvae.tabular.TableLayout`'s
+defaults: numeric columns quantile-normalised, with state blocks for their zeros and
+missing values (missing numbers: masked by the estimators, the mean for PCA), each
+categorical column one-hot):
 
-* ``pca``: PCA on that one-hot + standardised matrix, decoded by the layout;
+* ``pca``: PCA on that layout's matrix, decoded by the layout;
 * ``ae`` / ``vae``: the estimators fitted directly on the DataFrame (softmax heads for
   categorical columns, a Gaussian head for numeric ones);
 * ``vae-plain``: the VAE on the same matrix with every column a plain Gaussian feature
@@ -13,7 +14,8 @@ PCA), each categorical column one-hot):
 
 Metrics on the held-out rows: categorical accuracy (most probable category per column,
 "missing" being a category as in ``OneHotEncoder``, averaged over the 43 columns),
-numeric MSE on standardised values (non-missing cells), and R^2 of a 10-NN regressor
+numeric MSE in standard deviations of each column, in its own units (non-missing
+cells), and R^2 of a 10-NN regressor
 predicting log(SalePrice) from the codes (fitted on the training rows' codes; the models
 never see SalePrice).
 
@@ -90,7 +92,7 @@ class PlainVAE(LayoutPCA):
 
 
 def reconstruction_scores(model, layout, frame):
-    """(mean categorical accuracy, numeric MSE on standardised values).
+    """(mean categorical accuracy, numeric MSE in each column's standard deviations).
 
     A missing categorical value is a category of its own (the layout models it); the
     numeric MSE skips missing numeric cells (the layout imputes them).
@@ -124,9 +126,9 @@ def contenders(n_components, epochs, seed):
 
 
 def sample_check(vae, train):
-    """Share of sampled categorical cells that are training categories (missing counts
-    where training had missing values), and of numeric cells inside
-    [min - 3 sd, max + 3 sd] of training."""
+    """Share of sampled categorical cells that are training categories, and of numeric
+    cells inside [min - 3 sd, max + 3 sd] of training (in both, missing counts where
+    training had missing values)."""
     samples = vae.sample(500, random_state=0)
     layout = vae.layout_
     known = np.mean([(samples[c].isin(train[c].dropna().unique())
@@ -134,7 +136,8 @@ def sample_check(vae, train):
                      for c in layout.categorical_])
     numbers = train[layout.numeric_]
     low, high = numbers.min() - 3 * numbers.std(), numbers.max() + 3 * numbers.std()
-    inside = ((samples[layout.numeric_] >= low) & (samples[layout.numeric_] <= high))
+    inside = ((samples[layout.numeric_] >= low) & (samples[layout.numeric_] <= high)
+              | (samples[layout.numeric_].isna() & numbers.isna().any()))
     return float(known), float(inside.to_numpy().mean())
 
 
