@@ -3,7 +3,8 @@
 For the MLP autoencoder and VAE (784-256-128-2, Adam, lr 1e-3) on MNIST-sized data
 (60000 x 784: the real MNIST training images when ``SKVAE_DATA_HOME`` holds
 ``mnist.npz``, else uniform noise), at each batch size, three trainers share the
-module class, loss, optimizer, batch size and device:
+module class, loss, optimizer (Adam with torch's multi-tensor ``foreach`` update, as
+skvae builds it), batch size and device:
 
 (a) ``skvae``: the estimator's public ``fit``;
 (b) ``hand``: a hand-written loop -- data as one tensor on the device, ``randperm``
@@ -101,7 +102,7 @@ class Hand:
         torch.manual_seed(torch_seed(seed))
         self.module = module_cls(X.shape[1], **SIZES).to(device)
         self.criterion = make_criterion()
-        self.optimizer = torch.optim.Adam(self.module.parameters(), lr=LR)
+        self.optimizer = torch.optim.Adam(self.module.parameters(), lr=LR, foreach=True)
         self.data = torch.as_tensor(X, device=device)
         self.batch_size, self.device = batch_size, device
         # skvae's shuffle: its own generator, seeded from torch's RNG after the module
@@ -129,7 +130,8 @@ class Skorch:
         torch.manual_seed(torch_seed(seed))
         self.net = NeuralNet(module_cls, module__n_features=X.shape[1],
                              **{f"module__{k}": v for k, v in SIZES.items()},
-                             criterion=make_criterion(), optimizer=torch.optim.Adam, lr=LR,
+                             criterion=make_criterion(), optimizer=torch.optim.Adam,
+                             optimizer__foreach=True, lr=LR,
                              batch_size=batch_size, train_split=None,
                              iterator_train__shuffle=True, device=device,
                              verbose=0).initialize()

@@ -19,7 +19,9 @@ rows:
   ``absent_categories`` (categories with >= 1% of the training rows that never appear)
   and ``max_missing_gap`` (the largest difference of a column's missing share, in
   points), with the column it occurs in;
-* fit and sample wall time.
+* fit and sample wall time; and fit time measured side by side: ``--timing-repeats``
+  pairs of fits per table (default 3), skvae and TVAE alternating which goes first,
+  with the median of the pairs' ratios (one fit each on a shared machine is noise).
 
 skvae runs ``VAETransformer(n_components=16)`` on the DataFrame as it is (text columns
 become categorical heads) and samples with its defaults for DataFrames (``mode="draw"``,
@@ -45,7 +47,7 @@ import pandas as pd
 import torch
 from _report import data_file, environment, parse_args, skip, write
 
-SMOKE = dict(epochs=2, seeds="0", n_samples=500, tables="penguins")
+SMOKE = dict(epochs=2, seeds="0", n_samples=500, tables="penguins", timing_repeats=1)
 
 
 def tables(names):
@@ -113,7 +115,8 @@ def tstr(synthetic, test, target, task):
 def fit_skvae(train, args, seed):
     from skvae import VAETransformer
 
-    model = VAETransformer(n_components=16, max_epochs=args.epochs, random_state=seed)
+    model = VAETransformer(n_components=16, max_epochs=args.epochs, random_state=seed,
+                           **({} if args.batch_size is None else {"batch_size": args.batch_size}))
     start = time.perf_counter()
     model.fit(train)
     fitted = time.perf_counter() - start
@@ -156,6 +159,22 @@ def form(train, synthetic):
             "gap_column": gaps.idxmax()}
 
 
+def fit_times(name, train, metadata, args):
+    """Fit wall times measured side by side: ``--timing-repeats`` pairs of fits (seed 0,
+    the order alternating), their medians and the median of the pairs' ratios."""
+    pairs = []
+    for repeat in range(args.timing_repeats):
+        order = ("skvae", "tvae") if repeat % 2 == 0 else ("tvae", "skvae")
+        times = {model: (fit_skvae(train, args, 0) if model == "skvae"
+                         else fit_tvae(train, metadata, args, 0))[1] for model in order}
+        pairs.append(times)
+    skvae, tvae = (np.array([p[m] for p in pairs]) for m in ("skvae", "tvae"))
+    return {"table": name, "repeats": len(pairs), "skvae_fit_s": float(np.median(skvae)),
+            "tvae_fit_s": float(np.median(tvae)),
+            "skvae_over_tvae": float(np.median(skvae / tvae)),
+            "ratio_min": float(np.min(skvae / tvae)), "ratio_max": float(np.max(skvae / tvae))}
+
+
 def quality(test, synthetic, metadata_dict):
     from sdmetrics.reports.single_table import QualityReport
 
@@ -174,6 +193,10 @@ def main():
     parser.add_argument("--n-samples", type=int, default=10_000)
     parser.add_argument("--tables", default="house_prices,penguins")
     parser.add_argument("--models", default="skvae,tvae")
+    parser.add_argument("--timing-repeats", type=int, default=3,
+                        help="interleaved fit pairs timed per table (0: none)")
+    parser.add_argument("--batch-size", type=int, default=None,
+                        help="skvae's batch_size (default: skvae's default, 128; TVAE's is 500)")
     args = parse_args(parser, SMOKE)
     try:
         from sdv.metadata import Metadata
@@ -187,7 +210,7 @@ def main():
     from threadpoolctl import threadpool_limits
     threadpool_limits(limits=2)
     warnings.filterwarnings("ignore", category=FutureWarning)
-    rows, columns = [], []
+    rows, columns, timings = [], [], []
     for name, (frame, target, task) in tables(names).items():
         train, test = split(frame, target, task)
         metadata = Metadata.detect_from_dataframes({"table": train})
@@ -210,6 +233,9 @@ def main():
                 columns += [{"table": name, "model": model, "seed": seed, "column": c,
                              "shape": v} for c, v in shapes.items()]
                 print(rows[-1], flush=True)
+        if args.timing_repeats and set(args.models.split(",")) == {"skvae", "tvae"}:
+            timings.append(fit_times(name, train, metadata, args))
+            print(timings[-1], flush=True)
     per_column = (pd.DataFrame(columns).groupby(["table", "column", "model"])["shape"].mean()
                   .unstack("model").reset_index())
     means = (pd.DataFrame([r for r in rows if r["model"] != "real rows"])
@@ -219,12 +245,21 @@ def main():
     notes = (f"{args.epochs} epochs for both, {args.n_samples} rows sampled, scored against "
              "the held-out 25% of real rows. 'real rows': the training rows themselves in "
              "place of synthetic ones (a ceiling). Per-column shape scores (mean over seeds) "
-             "are in the JSON (`per_column`) and in the second table below.")
+             "are in the JSON (`per_column`) and in the second table below. Fit times: "
+             "see the interleaved timing table at the end (`fit_s` per row is one fit on "
+             "a shared machine).")
     path = write("synthetic-cpu", environment("cpu"), rows + summary, notes,
-                 extra={"per_column": per_column.to_dict("records"), "epochs": args.epochs},
+                 extra={"per_column": per_column.to_dict("records"), "epochs": args.epochs,
+                        "fit_times": timings},
                  results_dir=args.results_dir, smoke=args.smoke)
     table = per_column.to_markdown(index=False, floatfmt=".3f")
-    path.write_text(path.read_text() + "\n## Column shapes (mean over seeds)\n\n" + table + "\n")
+    text = path.read_text() + "\n## Column shapes (mean over seeds)\n\n" + table + "\n"
+    if timings:
+        text += ("\n## Fit time, measured side by side\n\n" + f"{args.timing_repeats} pairs "
+                 "of fits per table (seed 0), skvae and TVAE alternating which goes first; "
+                 "medians, and the median of the pairs' ratios.\n\n"
+                 + pd.DataFrame(timings).to_markdown(index=False, floatfmt=".3g") + "\n")
+    path.write_text(text)
 
 
 if __name__ == "__main__":
