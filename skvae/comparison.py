@@ -248,15 +248,16 @@ def _table(name, frame, y, label_name, max_rows, random_state) -> ComparisonData
     _check_has_numbers(name, layout, label_name)
     names = layout.get_feature_names_out()
     # PCA, t-SNE and the distance-based measures need complete rows: a missing number
-    # gets the training mean (0 once standardised)
+    # (or one in its zero state) gets the training mean (0 once transformed)
     X_train, X_test = (pd.DataFrame(layout.transform(part), columns=names).fillna(0.0)
                        for part in (train, test))
     return ComparisonData(
         name, X_train, X_test, y_train, y_test, label_name=label_name,
         column=_column_to_draw(train, layout.numeric_, y_train),
         description=f"{len(frame)} rows: {len(layout.numeric_)} numeric columns "
-                    f"(standardised) and {len(layout.categorical_)} categorical ones "
-                    f"(one-hot, {len(names) - len(layout.numeric_)} features)",
+                    f"(quantile-normalised; {len(layout.states_)} with zero/missing "
+                    f"states) and {len(layout.categorical_)} categorical ones (one-hot; "
+                    f"{len(names) - len(layout.numeric_)} one-hot features in all)",
         net_params=dict(categorical_groups=[list(g) for g in layout.groups_], batch_size=64))
 
 
