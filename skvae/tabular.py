@@ -437,8 +437,7 @@ class TableLayout:
     def missing_features(self) -> list:
         """Find the features that stand for "missing" (which imputation must not choose).
 
-        They are the NaN category of a categorical column and the ``missing`` state of a
-        numeric one.
+        The NaN category of a categorical column, the ``missing`` state of a numeric one.
 
         Returns
         -------
