@@ -125,13 +125,18 @@ def save(folder: Path, args, device):
 
 def differences(ours: np.ndarray, theirs: np.ndarray) -> tuple[float, float, bool]:
     """Largest absolute difference, largest relative one, and whether within float32
-    tolerance; for text, the share of cells that differ (twice) and whether none does."""
+    tolerance; for text, the share of cells that differ (twice) and whether none does.
+    Missing values (a table's drawn NaN) match missing values; NaN against a number
+    counts as an infinite difference."""
     if ours.dtype.kind == "U":
         share = float(np.mean(ours != theirs))
         return share, share, share == 0
-    gap = np.abs(ours - theirs)
-    scale = np.maximum(np.abs(theirs), ATOL / RTOL)
-    return float(gap.max()), float((gap / scale).max()), bool(np.allclose(ours, theirs, RTOL, ATOL))
+    both = np.isnan(ours) & np.isnan(theirs)
+    gap = np.where(both, 0.0, np.abs(ours - theirs))
+    gap = np.where(np.isnan(gap), np.inf, gap)
+    scale = np.maximum(np.abs(np.nan_to_num(theirs)), ATOL / RTOL)
+    return float(gap.max()), float((gap / scale).max()), bool(
+        np.allclose(ours, theirs, RTOL, ATOL, equal_nan=True))
 
 
 def check(folder: Path, args, device):

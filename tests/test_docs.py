@@ -57,7 +57,8 @@ def test_the_site_builds_without_warnings(site):
 
 #: Figures each example draws (sphinx-gallery saves one PNG per matplotlib figure).
 FIGURES = {"plot_1_mnist_latent": 3, "plot_2_fashion_mnist": 4, "plot_3_house_prices": 3,
-           "plot_4_conv_vae_mnist": 2, "plot_5_olivetti_faces": 6, "plot_6_grid_search": 1}
+           "plot_4_conv_vae_mnist": 2, "plot_5_olivetti_faces": 6, "plot_6_grid_search": 1,
+           "plot_7_synthetic_table": 2}
 
 
 def test_every_example_ran_and_drew_its_figures(site):
