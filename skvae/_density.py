@@ -14,7 +14,7 @@ training rows, once training is over:
   (``benchmarks/bench_synthetic.py``): the training rows' posterior draws are wider than
   N(0, I) in the active dimensions (sd about 1.2) and nearly constant in the others,
   so prior draws misplace the rows; drawn from this density, each column's share of
-  missing values came within 1.3 points of training instead of 4-5.
+  missing values came within 1.6 points of training instead of 4-5.
 
 After ``partial_fit`` the density is fitted on first use, from the bounded sample of
 the streamed rows (``stream_``): a mixture fit per chunk would cost more than the chunk.

@@ -199,7 +199,8 @@ class VAETransformer(CodeDensityMixin, BaseAutoencoder):
         :meth:`partial_fit`, over a uniform sample of up to 4096 streamed rows).
     latent_density_ : sklearn.mixture.GaussianMixture
         When fitted on a DataFrame with categorical columns: the density of posterior
-        draws of the training rows (up to 10,000 codes), from which :meth:`sample` draws
+        draws of the training rows (several per row on small tables, for about 1,000
+        codes; one per row, up to 10,000 rows, on larger ones), from which :meth:`sample` draws
         codes by default (``latent="fitted"``; ex-post density estimation, see the user
         guide's "Tables").
     stream_ : RowStream
@@ -328,8 +329,8 @@ class VAETransformer(CodeDensityMixin, BaseAutoencoder):
         return self.layout_ is not None
 
     def _density_codes(self, rows, seed):
-        """Posterior draws ``mu + sigma * eps`` of ``rows``: up to 10 per row, for at least
-        2,000 codes on small tables (one per row on large data)."""
+        """Posterior draws ``mu + sigma * eps`` of ``rows``: up to 10 per row, for about
+        1,000 codes on small tables (one per row on larger data)."""
         module, missing = self._eval_module(), bool(self.net_.criterion_.missing)
         posterior = map_batches(lambda x: torch.cat(module.encode(self._model_input(x, missing)),
                                                     dim=1), rows, self._device)
@@ -431,7 +432,6 @@ class VAETransformer(CodeDensityMixin, BaseAutoencoder):
         drawn = draw_from_decoder(x_hat, self.reconstruction_loss, self.noise_variance_,
                                   self.groups_, np.random.default_rng(rng.randint(2**31)))
         return drawn if self.layout_ is None else self.layout_.inverse_transform(drawn, clip=clip)
-
 
     def _check_sample_options(self, latent, clip):
         if latent not in ("auto", "prior", "fitted"):
