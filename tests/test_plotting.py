@@ -300,7 +300,8 @@ def test_plot_synthetic_columns_draws_real_against_synthetic_with_shape_scores()
     assert len(labels) == 5 and labels[0] == "a" and labels[-1] == "(other)"
     heights = [p.get_height() for p in axes[2].patches]
     assert sum(heights[:5]) == pytest.approx(1) and sum(heights[5:]) == pytest.approx(1)
-    assert "missing: real 10%, synthetic 10%" in axes[1].get_xlabel()
+    assert "(missing: real 10%, synthetic 10%)" in axes[1].get_xlabel()
+    assert axes[0].get_xlabel() == "value\n(zeros: real 82%, synthetic 82%)"
     assert len(axes[0].figure.legends) == 1  # one legend for the figure
     assert all(a.get_legend() is None for a in axes)
     with pytest.raises(ValueError, match=r"Column\(s\) \['price'\] are not in both real and "

@@ -3,6 +3,7 @@
 :func:`plot_synthetic_columns` draws one panel per column: the real and the synthetic
 distribution side by side (histograms on shared bins for numbers, shares of the most
 frequent categories for the others, missing values as a category of their own), and
+labels shares of missing values and of zeros (when there are 5% or more), and
 titles each panel with the column's shape score as sdmetrics computes it for its
 "Column Shapes" (1 - the Kolmogorov-Smirnov statistic of the numbers, 1 - the total
 variation distance of the categories; scipy computes the statistic). It takes any two
@@ -132,9 +133,12 @@ def _histograms(ax, real, synthetic, bins):
     for values, label in ((real, "real"), (synthetic, "synthetic")):
         ax.hist(values[~np.isnan(values)], bins=edges, density=True, alpha=0.5, label=label)
     ax.set_ylabel("density")
-    ax.set_xlabel("value" if not np.isnan(both).any() else
-                  f"value (missing: real {np.isnan(real).mean():.0%}, "
-                  f"synthetic {np.isnan(synthetic).mean():.0%})")
+    shares = {"missing": (np.isnan(real).mean(), np.isnan(synthetic).mean()),
+              "zeros": (np.mean(real == 0), np.mean(synthetic == 0))}
+    shown = {what: pair for what, pair in shares.items()
+             if max(pair) >= (0.05 if what == "zeros" else 1e-12)}
+    ax.set_xlabel("value" + "".join(f"\n({what}: real {a:.0%}, synthetic {b:.0%})"
+                                    for what, (a, b) in shown.items()))
 
 
 def _category_bars(ax, real, synthetic, max_categories):
