@@ -155,11 +155,6 @@ def _plain(value):
     return value.item() if isinstance(value, np.generic) else value
 
 
-#: The states a numeric column can be in, in block order: an ordinary value, an exact
-#: zero (when zeros are common), missing (when training had missing values).
-STATES = ("value", "zero", "missing")
-
-
 def _numeric_states(values, zero_share) -> tuple:
     """The states a numeric column's state block tells apart; () for none.
 

@@ -119,22 +119,25 @@ def _count(x, observed):
 
 
 @functools.lru_cache(maxsize=64)
-def _padded_blocks(groups: tuple, device) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(index, valid)`` of shape (n_blocks, longest block): each block's feature indices,
-    padded (with its first index) to the longest, and which entries are real."""
+def _padded_blocks(groups: tuple, device) -> tuple[torch.Tensor, ...]:
+    """The one-hot blocks on ``device``, once per layout: ``index``, ``valid`` (n_blocks,
+    longest block: indices padded with the block's first, and which are real), and the
+    real ones flattened, ``features`` at ``positions`` of ``index.flatten()`` (so that
+    no per-batch boolean indexing waits on the device)."""
     longest = max(len(group) for group in groups)
     index = torch.tensor([list(g) + [g[0]] * (longest - len(g)) for g in groups])
     valid = torch.arange(longest) < torch.tensor([len(g) for g in groups])[:, None]
-    return index.to(device), valid.to(device)
+    positions = valid.flatten().nonzero().squeeze(1)
+    return tuple(t.to(device) for t in (index, valid, index.flatten()[positions], positions))
 
 
 def _block_log_softmax(x_hat: torch.Tensor, groups: tuple):
-    """Every block's log-softmax at once, as (..., n_blocks, longest block) with 0 in the
-    padding, and the padded index and mask: a few tensor operations whatever the number
-    of blocks (a loop over 64 house-price blocks made the loss 6x slower)."""
-    index, valid = _padded_blocks(groups, x_hat.device)
+    """Every block's log-softmax, (..., n_blocks, longest block), 0 in the padding, and
+    :func:`_padded_blocks`: a few tensor operations (a loop made the loss 6x slower)."""
+    blocks = _padded_blocks(groups, x_hat.device)
+    index, valid = blocks[:2]
     logits = x_hat[..., index].masked_fill(~valid, float("-inf"))
-    return torch.log_softmax(logits, dim=-1).masked_fill(~valid, 0.0), index, valid
+    return torch.log_softmax(logits, dim=-1).masked_fill(~valid, 0.0), blocks
 
 
 def blocks_nll(x_hat: torch.Tensor, x: torch.Tensor, groups: tuple) -> torch.Tensor:
@@ -145,7 +148,7 @@ def blocks_nll(x_hat: torch.Tensor, x: torch.Tensor, groups: tuple) -> torch.Ten
     >>> blocks_nll(torch.zeros(1, 5), torch.tensor([[1.0, 0, 0, 0, 0]]), ((0, 1), (2, 3, 4)))
     tensor([[0.6931, 0.0000]])
     """
-    log_p, index, _ = _block_log_softmax(x_hat, groups)
+    log_p, (index, *_) = _block_log_softmax(x_hat, groups)
     return 0.0 - (x[..., index] * log_p).sum(dim=-1)  # +0.0 for an all-zero block
 
 
@@ -237,16 +240,16 @@ def reconstruction_error(x_hat, x, kind: str, groups: tuple = (), observed=None)
     """
     if not groups:
         return _plain_error(x_hat, x, kind, observed)
-    plain, blocks = feature_layout(groups, x.shape[-1])
+    plain = feature_layout(groups, x.shape[-1])[0]
     x_plain = x[..., plain]
     plain_observed = None if observed is None else observed[..., plain]
     columns = _count(x_plain, plain_observed)
     total = _plain_error(x_hat[..., plain], x_plain, kind, plain_observed) * columns
     total = total + blocks_nll(x_hat, x, groups).sum(dim=-1)
     if observed is None:
-        columns = columns + len(blocks)
+        columns = columns + len(groups)
     else:  # a block counts where all its entries are observed
-        index, valid = _padded_blocks(groups, x.device)
+        index, valid = _padded_blocks(groups, x.device)[:2]
         columns = columns + observed[..., index].masked_fill(~valid, 1).amin(dim=-1).sum(dim=-1)
     return total / columns.clamp_min(1) if observed is not None else total / columns
 
@@ -269,8 +272,8 @@ def decoder_mean(x_hat: torch.Tensor, kind: str, groups: tuple = ()) -> torch.Te
     if not groups:
         return mean
     mean = mean.clone()  # written in place below; the decoder output stays intact
-    log_p, index, valid = _block_log_softmax(x_hat, groups)
-    mean[..., index[valid]] = log_p[..., valid].exp()
+    log_p, (_, _, features, positions) = _block_log_softmax(x_hat, groups)
+    mean[..., features] = log_p.flatten(-2)[..., positions].exp()
     return mean
 
 

@@ -49,8 +49,7 @@ def column_shape(real: pd.Series, synthetic: pd.Series) -> float:
     0.5
     """
     if is_categorical(real):
-        shares = _shares(real).to_frame("real").join(_shares(synthetic).rename("synthetic"),
-                                                      how="outer").fillna(0.0)
+        shares = _share_table(real, synthetic)
         return float(1 - 0.5 * (shares["real"] - shares["synthetic"]).abs().sum())
     real, synthetic = (pd.to_numeric(s, errors="coerce").dropna().to_numpy(float)
                        for s in (real, synthetic))
@@ -62,6 +61,12 @@ def column_shape(real: pd.Series, synthetic: pd.Series) -> float:
 def _shares(series: pd.Series) -> pd.Series:
     """Category shares, missing values as :data:`MISSING`."""
     return series.astype(object).where(series.notna(), MISSING).value_counts(normalize=True)
+
+
+def _share_table(real: pd.Series, synthetic: pd.Series) -> pd.DataFrame:
+    """Both columns' category shares side by side (``real``, ``synthetic``; 0 if absent)."""
+    return _shares(real).to_frame("real").join(_shares(synthetic).rename("synthetic"),
+                                                how="outer").fillna(0.0)
 
 
 def plot_synthetic_columns(real, synthetic, columns=None, *, ncols=4, max_categories=8,
@@ -142,9 +147,7 @@ def _histograms(ax, real, synthetic, bins):
 
 
 def _category_bars(ax, real, synthetic, max_categories):
-    shares = _shares(real).to_frame("real").join(_shares(synthetic).rename("synthetic"),
-                                                 how="outer").fillna(0.0)
-    shares = shares.sort_values("real", ascending=False)
+    shares = _share_table(real, synthetic).sort_values("real", ascending=False)
     kept = shares.index[:max_categories].union([MISSING] if MISSING in shares.index else [],
                                                sort=False)
     shown = shares.loc[kept]
