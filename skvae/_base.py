@@ -334,10 +334,9 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     def score_samples(self, X):
         """Per-row score: higher means the model explains the row better.
 
-        :class:`VAETransformer`: the ELBO of each row in nats (see its Notes).
         :class:`AutoencoderTransformer`: minus the mean per-feature reconstruction loss
-        (``-mean((x - x_hat)**2)`` for ``"mse"``, ``-mean(BCE)`` for ``"bce"``).
-        Deterministic, and independent of the other rows in the call.
+        (``-mean((x - x_hat)**2)`` or ``-mean(BCE)``); :class:`VAETransformer`: each
+        row's ELBO in nats. Deterministic, and independent of the other rows in the call.
 
         Parameters
         ----------
@@ -351,34 +350,32 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
         Examples
         --------
-        >>> import numpy as np
         >>> from sklearn.datasets import load_digits
-        >>> from skvae import VAETransformer
+        >>> from skvae import AutoencoderTransformer
         >>> X = load_digits().data[:100] / 16
-        >>> vae = VAETransformer(hidden_layer_sizes=(16,), reconstruction_loss="bce",
-        ...                      max_epochs=2, random_state=0).fit(X)
-        >>> scores = vae.score_samples(X)
-        >>> scores.shape
-        (100,)
-        >>> bool((scores < 0).all())  # a Bernoulli ELBO is a log-probability bound
-        True
-        >>> np.allclose(vae.score_samples(X[:5]), scores[:5])  # deterministic per row
-        True
+        >>> ae = AutoencoderTransformer(hidden_layer_sizes=(16,), max_epochs=2,
+        ...                             random_state=0).fit(X)
+        >>> scores = ae.score_samples(X)
+        >>> scores.shape, bool((scores < 0).all())  # minus each row's mean squared error
+        ((100,), True)
         """
+        return self._score_samples(X)
+
+    def _score_samples(self, X, **options):
+        """Validate ``X``, then ``_score_rows(..., **options)`` batch by batch."""
         check_is_fitted(self)
         X = _validation.validate_rows(self, X)
         missing = _validation.check_values(X)
         _validation.check_unit_range(X, self.reconstruction_loss, self.groups_)
         module = self._eval_module()
-        scores = map_batches(lambda x: self._score_rows(module, *self._split(x, missing)), X,
-                             self._device)
+        scores = map_batches(lambda x: self._score_rows(module, *self._split(x, missing),
+                                                        **options), X, self._device)
         return _validation.finite_output(scores, "scores", X).astype(np.float64)
 
-    def score(self, X, y=None):
+    def score(self, X, y=None, **options):
         """Mean of :meth:`score_samples` over the rows of ``X`` (higher is better).
 
-        This is what :class:`~sklearn.model_selection.GridSearchCV` uses when no
-        ``scoring`` is given.
+        What :class:`~sklearn.model_selection.GridSearchCV` uses when no ``scoring`` is given.
 
         Parameters
         ----------
@@ -386,6 +383,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             Rows like the training ones.
         y : None
             Ignored.
+        **options
+            The VAE's ``score_samples`` options (``n_draws``, ``bound``, ``random_state``).
 
         Returns
         -------
@@ -403,7 +402,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         >>> bool(score < 0), bool(score == ae.score_samples(X).mean())
         (True, True)
         """
-        return float(np.mean(self.score_samples(X)))
+        return float(np.mean(self.score_samples(X, **options)))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -17,9 +17,10 @@ from numbers import Integral
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from sklearn.utils import check_array
+from sklearn.utils import check_array, check_random_state, check_scalar
 from sklearn.utils.validation import validate_data
 
+from ._posterior import BOUNDS, PosteriorDraws
 from .images import as_image_shape
 from .losses import feature_layout
 from .tabular import TableLayout, has_categorical_columns
@@ -325,6 +326,35 @@ def validate_codes(estimator, Z):
             f"n_components={estimator.n_components} columns. Pass the output of transform()."
         )
     return Z
+
+
+def posterior_draws(n_draws, bound, random_state, default_draws) -> PosteriorDraws:
+    """The draws ``VAETransformer.score_samples`` asked for, checked (``n_draws=None``:
+    ``default_draws``; a RandomState or None gives one seed)."""
+    if bound not in BOUNDS:
+        raise ValueError(f"bound={bound!r} is not one of {', '.join(map(repr, BOUNDS))}. "
+                         "Use 'elbo' for the evidence lower bound, 'iwae' for the "
+                         "importance-weighted bound.")
+    n_draws = default_draws if n_draws is None else n_draws
+    check_scalar(n_draws, "n_draws", Integral, min_val=1)
+    seed = random_state
+    if not isinstance(random_state, Integral) or isinstance(random_state, bool):
+        seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
+    return PosteriorDraws(int(n_draws), bound, int(seed))
+
+
+def check_sample_options(estimator, latent, clip) -> None:
+    """``VAETransformer.sample``'s ``latent`` and ``clip`` against how it was fitted."""
+    if latent not in ("auto", "prior", "fitted"):
+        raise ValueError(f"latent={latent!r} is not one of 'auto', 'prior', 'fitted'. Use "
+                         "'prior' for N(0, I), 'fitted' for the training codes' density.")
+    if estimator.layout_ is None and (clip or latent == "fitted"):
+        option = "clip=True clips the numeric columns" if clip else (
+            "latent='fitted' draws from a density of the training codes, fitted")
+        raise ValueError(f"{option} of a model fitted on a DataFrame with categorical "
+                         "columns; this one was fitted on numbers. "
+                         + ("Clip the result yourself, e.g. np.clip(X_new, lo, hi)."
+                            if clip else "Use latent='prior'."))
 
 
 def validation_rows(validation_fraction, n_samples, rng):

@@ -54,7 +54,6 @@ from scipy import special
 __all__ = [
     "encoder_input",
     "gaussian_kl",
-    "monte_carlo_elbo",
     "observed_entries",
     "posterior_mse",
     "split_missing",
@@ -307,61 +306,15 @@ def draw_from_decoder(x_hat: np.ndarray, kind: str, noise_variance, groups: tupl
     return out
 
 
-def monte_carlo_elbo(x_hat, x, mu, logvar, kind: str, noise_variance=1.0, groups: tuple = (),
-                     observed=None):
-    """Estimate each row's ELBO in nats from decoder outputs of posterior draws.
-
-    ``ELBO(x) = E_q[log p(x | z)] - KL(q(z | x) || N(0, I))``: the KL term is analytic
-    (:func:`gaussian_kl`) and the expectation is the mean over the draws' first axis.
-
-    Parameters
-    ----------
-    x_hat : torch.Tensor of shape (n_draws, n_samples, n_features)
-        Decoder outputs of ``n_draws`` posterior draws per row (e.g.
-        :meth:`skvae.modules.VariationalAutoencoder.decode_posterior`).
-    x : torch.Tensor of shape (n_samples, n_features)
-        The rows.
-    mu, logvar : torch.Tensor of shape (n_samples, n_components)
-        The posterior's means and log-variances.
-    kind : {"mse", "bce"}
-        Likelihood of the plain features (see the module docstring).
-    noise_variance : float, default=1.0
-        Gaussian variance (``"mse"`` only).
-    groups : tuple of tuples of int, default=()
-        One-hot blocks with a softmax head.
-    observed : torch.Tensor of shape (n_samples, n_features) or None, default=None
-        1 for observed entries, 0 for missing ones (which ``x`` holds as 0; see
-        :func:`observed_entries`); None: every entry is observed.
-
-    Returns
-    -------
-    elbo : torch.Tensor of shape (n_samples,)
-        The Monte-Carlo ELBO estimate of each row (higher is better).
-
-    Examples
-    --------
-    >>> import torch
-    >>> from skvae.losses import monte_carlo_elbo
-    >>> x, mu, logvar = torch.ones(1, 2), torch.zeros(1, 1), torch.zeros(1, 1)
-    >>> x_hat = torch.zeros(3, 1, 2)  # three draws decoded to logits 0: p = 1/2
-    >>> monte_carlo_elbo(x_hat, x, mu, logvar, "bce")  # 2 log(1/2), KL 0
-    tensor([-1.3863])
-    """
-    if observed is not None:
-        observed = observed.expand_as(x_hat)
-    nll = reconstruction_nll(x_hat, x.expand_as(x_hat), kind, noise_variance, groups, observed)
-    return -(nll.mean(dim=0) + gaussian_kl(mu, logvar))
-
-
 def posterior_mse(x_hat, x, groups: tuple = (), observed=None) -> torch.Tensor:
-    """Mean squared error of each row over the draws and the plain (non one-hot) features.
+    """Mean squared error of each row over the plain (non one-hot) features (and draws).
 
     What the Gaussian likelihood's variance is fitted on after training.
 
     Parameters
     ----------
-    x_hat : torch.Tensor of shape (n_draws, n_samples, n_features)
-        Decoder outputs of posterior draws.
+    x_hat : torch.Tensor of shape (..., n_samples, n_features)
+        Decoder outputs: of one posterior draw per row, or of several (leading axes).
     x : torch.Tensor of shape (n_samples, n_features)
         The rows.
     groups : tuple of tuples of int, default=()
@@ -372,7 +325,7 @@ def posterior_mse(x_hat, x, groups: tuple = (), observed=None) -> torch.Tensor:
     Returns
     -------
     mse : torch.Tensor of shape (n_samples,)
-        The mean squared error of each row.
+        The mean squared error of each row (averaged over any leading axes of ``x_hat``).
 
     Examples
     --------
@@ -382,11 +335,13 @@ def posterior_mse(x_hat, x, groups: tuple = (), observed=None) -> torch.Tensor:
     tensor([1.])
     """
     plain = feature_layout(groups, x.shape[-1])[0] if groups else slice(None)
+    squares = (x - x_hat)[..., plain].pow(2)
     if observed is None:
-        return (x - x_hat)[..., plain].pow(2).mean(dim=(0, 2))
-    observed = observed[..., plain]
-    squares = ((x - x_hat)[..., plain].pow(2) * observed).sum(dim=(0, 2))
-    return squares / (len(x_hat) * observed.sum(dim=-1)).clamp_min(1)
+        per_row = squares.mean(dim=-1)
+    else:
+        observed = observed[..., plain]
+        per_row = (squares * observed).sum(dim=-1) / observed.sum(dim=-1).clamp_min(1)
+    return per_row.reshape(-1, x.shape[-2]).mean(dim=0)
 
 
 def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:

@@ -18,7 +18,6 @@ from .likelihoods import (  # noqa: F401  (re-exported: skvae.losses.<name> keep
     decoder_mean,
     feature_layout,
     gaussian_kl,
-    monte_carlo_elbo,
     observed_entries,
     posterior_mse,
     reconstruction_error,

@@ -391,36 +391,3 @@ class VariationalAutoencoder(_EncoderDecoder):
         """
         mu, logvar = self.encode(x)
         return self.decode(self.reparameterize(mu, logvar)), mu, logvar
-
-    def decode_posterior(self, mu, logvar, eps):
-        """Decode the posterior draws ``mu + sigma * eps[k]`` of every row, draw by draw.
-
-        One decoder pass per draw keeps the activations of one draw at a time in
-        memory; the outputs are stacked (a Monte-Carlo estimate of the ELBO averages
-        over the first axis, see :func:`skvae.losses.monte_carlo_elbo`).
-
-        Parameters
-        ----------
-        mu : torch.Tensor of shape (n_samples, n_components)
-            Posterior means.
-        logvar : torch.Tensor of shape (n_samples, n_components)
-            Posterior log-variances.
-        eps : torch.Tensor of shape (n_draws, 1 or n_samples, n_components)
-            Standard normal noise of each draw (shared by all rows when its second
-            dimension is 1).
-
-        Returns
-        -------
-        x_hat : torch.Tensor of shape (n_draws, n_samples, n_features)
-            Decoder outputs of every draw.
-
-        Examples
-        --------
-        >>> import torch
-        >>> from skvae.modules import VariationalAutoencoder
-        >>> vae = VariationalAutoencoder(6, 2, hidden_layer_sizes=(4,)).eval()
-        >>> mu, logvar = vae.encode(torch.zeros(3, 6))
-        >>> tuple(vae.decode_posterior(mu, logvar, torch.randn(5, 1, 2)).shape)
-        (5, 3, 6)
-        """
-        return torch.stack([self.decode(self.reparameterize(mu, logvar, e)) for e in eps])

@@ -13,18 +13,19 @@ from sklearn.utils.validation import check_is_fitted
 from ._base import BaseAutoencoder
 from ._data import evenly_spaced_rows, map_batches
 from ._density import CodeDensityMixin, draw_codes
-from ._validation import finite_output, warn_user
+from ._posterior import PosteriorDraws
+from ._validation import check_sample_options, finite_output, posterior_draws, warn_user
 from .callbacks import KLWarmup
 from .likelihoods import draw_from_decoder
-from .losses import MIN_NOISE_VARIANCE, ELBOLoss, monte_carlo_elbo, posterior_mse
+from .losses import MIN_NOISE_VARIANCE, ELBOLoss, posterior_mse, reconstruction_nll
 from .modules import VariationalAutoencoder
 
-#: Monte-Carlo draws of the posterior noise used by ``score_samples``.
-N_ELBO_SAMPLES = 16
-#: Seed of those draws: the same draws for every row and every call.
-ELBO_SEED = 0
-#: Training rows (evenly spaced) and posterior draws (the first of the fixed ones) on
-#: which ``noise_variance_`` is estimated: ~12 million squared errors on MNIST.
+#: Posterior draws per row of ``score_samples``: the ELBO (see :mod:`skvae._posterior`),
+#: and the importance-weighted bound.
+N_ELBO_DRAWS = 4
+N_IWAE_DRAWS = 64
+#: Training rows (evenly spaced) and posterior draws per row on which
+#: ``noise_variance_`` is estimated: ~12 million squared errors on MNIST.
 NOISE_VARIANCE_MAX_ROWS = 4096
 NOISE_VARIANCE_DRAWS = 4
 #: Gaussian variance of numeric columns next to categorical heads (``noise_variance="auto"``).
@@ -195,7 +196,7 @@ class VAETransformer(CodeDensityMixin, BaseAutoencoder):
     noise_variance_ : float
         Variance of the Gaussian likelihood (``"mse"`` only; ``nan`` for ``"bce"``): the
         mean squared reconstruction error over the training data (up to 4096 evenly
-        spaced rows, 4 of the fixed posterior draws ``score_samples`` uses; after
+        spaced rows, 4 posterior draws each, drawn as ``score_samples`` draws them; after
         :meth:`partial_fit`, over a uniform sample of up to 4096 streamed rows).
     latent_density_ : sklearn.mixture.GaussianMixture
         When fitted on a DataFrame with categorical columns: the density of posterior
@@ -220,10 +221,13 @@ class VAETransformer(CodeDensityMixin, BaseAutoencoder):
     -----
     ``score_samples`` estimates each row's ELBO in nats,
     ``E_q[log p(x | z)] - KL(q(z | x) || N(0, I))``: the KL term is analytic and the
-    expectation is averaged over 16 posterior draws whose standard-normal noise is
-    fixed (seed 0) and shared by every row. The estimate is therefore deterministic,
-    does not depend on the other rows in the call, and is an unbiased Monte-Carlo
-    estimate of a lower bound on ``log p(x)``.
+    expectation is averaged over 4 posterior draws per row. Each row's draws come
+    from a generator keyed on the row's own values (stratified, see
+    :mod:`skvae._posterior`), so the estimate is deterministic, does not depend on the
+    other rows in the call, is unbiased for every row, and its errors average out over
+    a data set: on MNIST test (10,000 rows) the mean is within about 0.03 nats of a
+    1,000-draw estimate. ``score_samples(X, bound="iwae")`` gives the tighter
+    importance-weighted bound on ``log p(x)``.
 
     Examples
     --------
@@ -302,23 +306,15 @@ class VAETransformer(CodeDensityMixin, BaseAutoencoder):
     def _encode(self, module, x):
         return module.encode(x)[0]
 
-    def _posterior_decodes(self, module, x, n_draws):
-        """Decoder outputs of the first ``n_draws`` fixed noise draws: (draws, rows, features)."""
+    def _score_rows(self, module, x, target, observed, draws):
         mu, logvar = module.encode(x)
-        generator = torch.Generator().manual_seed(ELBO_SEED)
-        eps = torch.randn(N_ELBO_SAMPLES, 1, self.n_components, generator=generator)[:n_draws]
-        return module.decode_posterior(mu, logvar, eps.to(x.device)), mu, logvar
-
-    def _score_rows(self, module, x, target, observed):
-        x_hat, mu, logvar = self._posterior_decodes(module, x, N_ELBO_SAMPLES)
-        return monte_carlo_elbo(x_hat, target, mu, logvar, self.reconstruction_loss,
-                                self.noise_variance_, self.groups_, observed)
+        return draws.score(module.decode, x, mu, logvar, lambda x_hat: reconstruction_nll(
+            x_hat, target, self.reconstruction_loss, self.noise_variance_, self.groups_, observed))
 
     _summary_rows = NOISE_VARIANCE_MAX_ROWS
 
     def _after_fit(self, X, seed):
         self._fit_noise_variance(X)
-        self._forget_density()
         self._fit_density(X, seed)
 
     def _after_partial_fit(self, stream):
@@ -354,8 +350,62 @@ class VAETransformer(CodeDensityMixin, BaseAutoencoder):
 
     def _posterior_mse(self, module, x, missing):
         x, target, observed = self._split(x, missing)
-        x_hat = self._posterior_decodes(module, x, NOISE_VARIANCE_DRAWS)[0]
-        return posterior_mse(x_hat, target, self.groups_, observed)
+        mu, logvar = module.encode(x)
+        return PosteriorDraws(NOISE_VARIANCE_DRAWS).squared_error(
+            module.decode, x, mu, logvar,
+            lambda x_hat: posterior_mse(x_hat, target, self.groups_, observed))
+
+    def score_samples(self, X, *, n_draws=None, bound="elbo", random_state=0):
+        """Each row's evidence lower bound (ELBO) in nats: higher is better.
+
+        ``E_q[log p(x | z)] - KL(q(z | x) || N(0, I))``, a lower bound on the row's
+        log-likelihood ``log p(x)``: the KL term is analytic, the expectation a
+        Monte-Carlo average over posterior draws. Each row's draws come from a
+        generator keyed on the row's values and ``random_state`` (stratified per
+        latent dimension; see the user guide's "Scores"): the scores are deterministic,
+        each row's does not depend on the other rows passed, and the Monte-Carlo errors
+        of different rows are independent, so they average out over a data set.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows like the training ones.
+        n_draws : int or None, default=None
+            Posterior draws per row; None: 4 for the ELBO, 64 for the IWAE bound.
+            Each draw costs one decoder pass.
+        bound : {"elbo", "iwae"}, default="elbo"
+            ``"elbo"``: the ELBO, what training maximises (with ``beta=1``) and what
+            :meth:`score` (which takes these options too) reports by default.
+            ``"iwae"``: the importance-weighted bound ``log mean_k p(x, z_k) / q(z_k | x)``
+            over the ``n_draws`` draws (Burda et al., 2016): also a lower bound on
+            ``log p(x)``, tighter than the ELBO, the tighter the more draws; the one to
+            compare log-likelihoods with.
+        random_state : int, RandomState instance or None, default=0
+            Seed of the draws (a RandomState gives one seed per call; None a fresh one).
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+            One bound per row, in nats (float64).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.datasets import load_digits
+        >>> from skvae import VAETransformer
+        >>> X = load_digits().data[:100] / 16
+        >>> vae = VAETransformer(hidden_layer_sizes=(16,), reconstruction_loss="bce",
+        ...                      max_epochs=2, random_state=0).fit(X)
+        >>> elbo = vae.score_samples(X)
+        >>> bool((elbo < 0).all())  # a Bernoulli ELBO bounds a log-probability
+        True
+        >>> np.allclose(vae.score_samples(X[:5]), elbo[:5])  # deterministic per row
+        True
+        >>> bool((vae.score_samples(X, bound="iwae") >= elbo - 0.5).all())  # tighter
+        True
+        """
+        return self._score_samples(X, draws=posterior_draws(
+            n_draws, bound, random_state, N_ELBO_DRAWS if bound == "elbo" else N_IWAE_DRAWS))
 
     def sample(self, n_samples=1, random_state=None, *, mode="auto", latent="auto",
                clip=False):
@@ -418,7 +468,7 @@ class VAETransformer(CodeDensityMixin, BaseAutoencoder):
         if mode not in ("auto", "mean", "draw"):
             raise ValueError(f"mode={mode!r} is not one of 'auto', 'mean', 'draw'. "
                              "Use 'mean' for decoder means, 'draw' for draws from the model.")
-        self._check_sample_options(latent, clip)
+        check_sample_options(self, latent, clip)
         rng = check_random_state(random_state)
         if latent == "prior" or (latent == "auto" and self.layout_ is None):
             Z = rng.standard_normal((n_samples, self.n_components))
@@ -432,18 +482,6 @@ class VAETransformer(CodeDensityMixin, BaseAutoencoder):
         drawn = draw_from_decoder(x_hat, self.reconstruction_loss, self.noise_variance_,
                                   self.groups_, np.random.default_rng(rng.randint(2**31)))
         return drawn if self.layout_ is None else self.layout_.inverse_transform(drawn, clip=clip)
-
-    def _check_sample_options(self, latent, clip):
-        if latent not in ("auto", "prior", "fitted"):
-            raise ValueError(f"latent={latent!r} is not one of 'auto', 'prior', 'fitted'. Use "
-                             "'prior' for N(0, I), 'fitted' for the training codes' density.")
-        if self.layout_ is None and (clip or latent == "fitted"):
-            option = "clip=True clips the numeric columns" if clip else (
-                "latent='fitted' draws from a density of the training codes, fitted")
-            raise ValueError(f"{option} of a model fitted on a DataFrame with categorical "
-                             "columns; this one was fitted on numbers. "
-                             + ("Clip the result yourself, e.g. np.clip(X_new, lo, hi)."
-                                if clip else "Use latent='prior'."))
 
 
 __all__ = ["VAETransformer"]

@@ -42,6 +42,40 @@ def test_score_is_a_deterministic_row_independent_elbo(fitted_vae, digits_split)
     assert fitted_vae.score(X_test) == pytest.approx(scores.mean())
 
 
+def test_monte_carlo_errors_of_rows_average_out(fitted_vae, digits_split):
+    # each row has its own draws: the mean over n rows moves ~ 1/sqrt(n) as much as a
+    # row does between seeds (shared draws moved every row the same way)
+    X_test = digits_split[1]
+    by_seed = np.array([fitted_vae.score_samples(X_test, random_state=seed)
+                        for seed in range(8)])
+    row_spread = by_seed.std(axis=0, ddof=1).mean()
+    mean_spread = by_seed.mean(axis=1).std(ddof=1)
+    assert mean_spread < 3 * row_spread / np.sqrt(len(X_test))
+    many = fitted_vae.score(X_test, n_draws=256)
+    assert abs(by_seed.mean(axis=1) - many).max() < 4 * row_spread / np.sqrt(len(X_test))
+
+
+def test_iwae_bound_is_tighter_and_grows_with_draws(fitted_vae, digits_split):
+    X_test = digits_split[1]
+    elbo = fitted_vae.score(X_test, n_draws=64)
+    iwae = [fitted_vae.score(X_test, bound="iwae", n_draws=k) for k in (4, 64)]
+    assert elbo < iwae[0] < iwae[1]  # a Gaussian density: nats may be positive
+    np.testing.assert_allclose(fitted_vae.score_samples(X_test[:7], bound="iwae")[:3],
+                               fitted_vae.score_samples(X_test[:3], bound="iwae"), rtol=1e-6)
+
+
+@pytest.mark.parametrize("options, match", [
+    ({"bound": "nll"}, r"bound='nll' is not one of 'elbo', 'iwae'. Use 'elbo'"),
+    ({"n_draws": 0}, r"n_draws == 0, must be >= 1"),
+    ({"n_draws": 2.5}, r"n_draws must be an instance of int"),
+])
+def test_score_options_are_checked(fitted_vae, digits_split, options, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        fitted_vae.score_samples(digits_split[1], **options)
+    with pytest.raises((ValueError, TypeError), match=match):
+        fitted_vae.score(digits_split[1], **options)
+
+
 def test_score_matches_the_training_objective(fitted_vae, digits_split):
     # the last epoch's (recon + KL) at beta=1 is a noisy estimate of the training ELBO
     X_train = digits_split[0]
