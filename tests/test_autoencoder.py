@@ -1,8 +1,11 @@
 """AutoencoderTransformer: quality against PCA on held-out digits, sampling, scoring."""
 
+import pickle
+
 import numpy as np
 import pytest
 from sklearn.decomposition import PCA
+from sklearn.mixture import GaussianMixture
 
 from skvae import AutoencoderTransformer
 from skvae.metrics import knn_accuracy, reconstruction_mse
@@ -51,6 +54,23 @@ def test_sample_draws_from_the_code_density(fitted_ae, digits_split):
     density = fitted_ae.latent_density_
     assert density.score(codes) > density.score(train_codes) - 3.0
     assert np.abs(samples.mean(axis=0) - X_train.mean(axis=0)).mean() < 0.1
+
+
+def test_the_code_density_is_fitted_on_first_use_as_fit_used_to(digits_split):
+    X_train = digits_split[0]
+    ae = AutoencoderTransformer(4, hidden_layer_sizes=(32,), max_epochs=3,
+                                random_state=0).fit(X_train)
+    assert "_latent_density" not in ae.__dict__  # fit paid for one encoder pass only
+    copy = pickle.loads(pickle.dumps(ae))
+    samples = ae.sample(50, random_state=0)
+    density = ae.__dict__["_latent_density"]
+    # the mixture fit used to run at the end of fit: on the training codes, fit's seed
+    eager = GaussianMixture(n_components=10, reg_covar=1e-4,
+                            random_state=density.random_state).fit(
+                                ae.transform(X_train).astype(np.float64))
+    np.testing.assert_allclose(density.means_, eager.means_, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(copy.sample(50, random_state=0), samples)
+    assert ae.latent_density_ is density  # fitted once
 
 
 def test_bce_inverse_transform_returns_probabilities(digits_split):
