@@ -149,8 +149,8 @@ class AutoencoderTransformer(CodeDensityMixin, BaseAutoencoder):
         Feature indices of each one-hot block with a softmax head (empty if none).
     latent_density_ : sklearn.mixture.GaussianMixture
         Density of the training codes (of up to 10000 evenly spaced training rows;
-        after :meth:`partial_fit`, of a uniform sample of up to 10000 streamed rows,
-        fitted on first use), used by :meth:`sample`.
+        after :meth:`partial_fit`, of a uniform sample of up to 10000 streamed rows),
+        used by :meth:`sample`. Fitted on first use (``fit`` only keeps the codes).
     stream_ : RowStream
         After :meth:`partial_fit`: the rows seen, running column sums and a bounded,
         seeded sample of the rows the summaries are computed from.
