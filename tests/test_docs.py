@@ -58,7 +58,7 @@ def test_the_site_builds_without_warnings(site):
 #: Figures each example draws (sphinx-gallery saves one PNG per matplotlib figure).
 FIGURES = {"plot_1_mnist_latent": 3, "plot_2_fashion_mnist": 4, "plot_3_house_prices": 3,
            "plot_4_conv_vae_mnist": 2, "plot_5_olivetti_faces": 6, "plot_6_grid_search": 1,
-           "plot_7_synthetic_table": 2}
+           "plot_7_synthetic_table": 2, "plot_8_outliers": 5}
 
 
 def test_every_example_ran_and_drew_its_figures(site):
@@ -71,7 +71,8 @@ def test_every_example_ran_and_drew_its_figures(site):
 
 def test_every_public_object_has_an_api_page(site):
     for name in ["skvae.AutoencoderTransformer", "skvae.VAETransformer",
-                 "skvae.metrics.compare", "skvae.plotting.plot_manifold",
+                 "skvae.OutlierDetector", "skvae.metrics.compare",
+                 "skvae.plotting.plot_manifold", "skvae.plotting.plot_outliers",
                  "skvae.datasets.load_house_prices", "skvae.callbacks.KLWarmup"]:
         page = site / "generated" / f"{name}.html"
         assert page.is_file(), name

@@ -17,7 +17,7 @@ validate = pytest.importorskip("numpydoc.validate")
 MODULES = [
     "skvae", "skvae.callbacks", "skvae.cli", "skvae.comparison", "skvae.dask", "skvae.datasets",
     "skvae.exceptions", "skvae.images", "skvae.impute", "skvae.layers", "skvae.likelihoods",
-    "skvae.losses", "skvae.persistence",
+    "skvae.losses", "skvae.outliers", "skvae.persistence",
     "skvae.metrics", "skvae.modules", "skvae.plotting", "skvae.report", "skvae.spark",
     "skvae.tabular",
 ]

@@ -13,13 +13,15 @@ The pictures tutorial notebooks draw by hand, as one call each:
   code arrays (e.g. PCA(X), t-SNE(X), AE(X), VAE(X)).
 * :func:`plot_synthetic_columns` -- real against synthetic distributions of a table's
   columns, each titled with its shape score (:func:`column_shape`).
+* :func:`plot_outliers` -- the rows an :class:`~skvae.OutlierDetector` scores lowest,
+  with their top features (bars), or, for images, reconstructions and per-pixel scores.
 
 Helpers for laying out your own figures: :func:`subplots`, :func:`pyplot`,
 :func:`latent_grid` / :func:`latent_center` (where a model's codes live),
 :func:`image_mosaic` and :func:`resolve_image_shape`. The code is split by what
 is drawn: ``latent.py`` (codes and latent grids), ``outputs.py`` (reconstructions,
-samples, training curves), ``tables.py`` (synthetic tables), ``_figure.py`` (the
-plumbing).
+samples, training curves), ``tables.py`` (synthetic tables), ``outliers.py``
+(outlier detectors), ``_figure.py`` (the plumbing).
 
 matplotlib is imported when a function is called, not with skvae; install it with the
 ``plot`` extra (``pip install "skvae[plot]"``). Every function takes ``ax=None`` (draw on
@@ -37,11 +39,12 @@ from __future__ import annotations
 from ..images import image_mosaic
 from ._figure import pyplot, resolve_image_shape, subplots
 from .latent import latent_center, latent_grid, plot_embeddings, plot_latent, plot_manifold
+from .outliers import plot_outliers
 from .outputs import plot_history, plot_reconstructions, plot_samples
 from .tables import column_shape, plot_synthetic_columns
 
 __all__ = [
     "column_shape", "image_mosaic", "latent_center", "latent_grid", "plot_embeddings",
-    "plot_history", "plot_latent", "plot_manifold", "plot_reconstructions", "plot_samples",
-    "plot_synthetic_columns", "pyplot", "resolve_image_shape", "subplots",
+    "plot_history", "plot_latent", "plot_manifold", "plot_outliers", "plot_reconstructions",
+    "plot_samples", "plot_synthetic_columns", "pyplot", "resolve_image_shape", "subplots",
 ]
