@@ -225,9 +225,10 @@ class VAETransformer(CodeDensityMixin, BaseAutoencoder):
     from a generator keyed on the row's own values (stratified, see
     :mod:`skvae._posterior`), so the estimate is deterministic, does not depend on the
     other rows in the call, is unbiased for every row, and its errors average out over
-    a data set: on MNIST test (10,000 rows) the mean is within about 0.03 nats of a
-    1,000-draw estimate. ``score_samples(X, bound="iwae")`` gives the tighter
-    importance-weighted bound on ``log p(x)``.
+    a data set: on MNIST test (10,000 rows) the mean was within 0.04 nats of
+    1,000-draw estimates (``benchmarks/results/scores-cpu.md``).
+    ``score_samples(X, bound="iwae")`` gives the tighter importance-weighted bound on
+    ``log p(x)``.
 
     Examples
     --------
