@@ -121,9 +121,16 @@ def row_uniforms(keys: torch.Tensor, n_columns: int, seed: int) -> torch.Tensor:
     >>> tuple(u.shape), bool((u > 0).all() and (u < 1).all())
     ((2, 3), True)
     """
-    salt = mix32(torch.tensor(seed & MASK32, dtype=torch.int64, device=keys.device))
-    counters = mix32((salt + torch.arange(n_columns, device=keys.device)) & MASK32)
+    counters = _counters(n_columns, seed, keys.device)
     return (mix32(keys[:, None] ^ counters).to(torch.float64) + 0.5) / 2.0**32
+
+
+@functools.lru_cache(maxsize=16)
+def _counters(n_columns: int, seed: int, device) -> torch.Tensor:
+    """The hashed column counters of a seed, made once per device (no per-batch copy to
+    an accelerator, which would wait for its queue)."""
+    salt = mix32(torch.tensor(seed & MASK32, dtype=torch.int64))
+    return mix32((salt + torch.arange(n_columns)) & MASK32).to(device)
 
 
 @functools.lru_cache(maxsize=16)
