@@ -179,20 +179,20 @@ class PosteriorDraws:
         uniform = torch.remainder(strata[:, None, :] / self.n_draws + shift, 1.0)
         return torch.special.ndtri(uniform.clamp(TAIL, 1.0 - TAIL)).to(torch.float32)
 
-    def score(self, decode, rows, mu, logvar, nll) -> torch.Tensor:
-        """Each row's bound (nats): ``decode`` maps codes to decoder outputs, ``nll`` decoder
-        outputs to each row's negative log-likelihood; ``rows`` key the noise."""
+    def per_draw(self, decode, rows, mu, logvar, per_row) -> tuple:
+        """``(values, eps)``: ``per_row(decoder output)`` of each posterior draw, (K, n),
+        one decoder pass per draw (``decode`` maps codes to decoder outputs; ``rows``
+        key the noise), and the draws' noise ``eps``, (K, n, n_components)."""
         eps = self.noise(rows, mu.shape[1])
         sigma = torch.exp(0.5 * logvar)
-        log_lik = torch.stack([-nll(decode(mu + sigma * e)) for e in eps])  # (K, n)
+        return torch.stack([per_row(decode(mu + sigma * e)) for e in eps]), eps
+
+    def score(self, decode, rows, mu, logvar, nll) -> torch.Tensor:
+        """Each row's bound (nats); ``nll`` maps decoder outputs to each row's negative
+        log-likelihood (see :meth:`per_draw` for the rest)."""
+        log_lik, eps = self.per_draw(decode, rows, mu, logvar, lambda x_hat: -nll(x_hat))
         if self.bound == "elbo":
             return log_lik.mean(dim=0) - gaussian_kl(mu, logvar)
-        z = mu + sigma * eps
+        z = mu + torch.exp(0.5 * logvar) * eps
         log_ratio = 0.5 * (eps.pow(2) - z.pow(2) + logvar).sum(dim=-1)  # log p(z) / q(z | x)
         return torch.logsumexp(log_lik + log_ratio, dim=0) - math.log(self.n_draws)
-
-    def squared_error(self, decode, rows, mu, logvar, squares) -> torch.Tensor:
-        """Each row's ``squares(decoder output)`` averaged over the draws."""
-        eps = self.noise(rows, mu.shape[1])
-        sigma = torch.exp(0.5 * logvar)
-        return sum(squares(decode(mu + sigma * e)) for e in eps) / self.n_draws

@@ -352,9 +352,9 @@ class VAETransformer(CodeDensityMixin, BaseAutoencoder):
     def _posterior_mse(self, module, x, missing):
         x, target, observed = self._split(x, missing)
         mu, logvar = module.encode(x)
-        return PosteriorDraws(NOISE_VARIANCE_DRAWS).squared_error(
+        return PosteriorDraws(NOISE_VARIANCE_DRAWS).per_draw(
             module.decode, x, mu, logvar,
-            lambda x_hat: posterior_mse(x_hat, target, self.groups_, observed))
+            lambda x_hat: posterior_mse(x_hat, target, self.groups_, observed))[0].mean(dim=0)
 
     def score_samples(self, X, *, n_draws=None, bound="elbo", random_state=0):
         """Each row's evidence lower bound (ELBO) in nats: higher is better.
