@@ -69,7 +69,8 @@ class AutoencoderNet(NeuralNet):
     when a callback has an ``on_batch_end`` hook (e.g. skorch's ``ProgressBar``),
     and otherwise keeps the losses on the device and fills the batch rows in one
     transfer at the end of the epoch. Per epoch, by ``on_epoch_end``: ``train_loss``
-    (and ``valid_loss``), ``train_recon`` / ``train_kl`` (and ``valid_*``),
+    (and ``valid_loss``), ``train_recon`` / ``train_kl`` (and ``valid_*``), the VAE's
+    ``train_kl_dims`` (a list: the mean KL of each latent dimension, nats),
     ``<prefix>_batch_count``, ``dur``, and ``kl_weight`` for the VAE.
 
     Parameters are those of :class:`skorch.NeuralNet`.
@@ -170,8 +171,8 @@ class AutoencoderNet(NeuralNet):
         """The criterion's batch loss; adds its per-row terms to on-device running sums."""
         terms = self.criterion_.terms(y_pred, y_true)
         sums = self._term_sums.setdefault("train" if training else "valid", {})
-        for key, values in terms.items():
-            sums[key] = sums.get(key, 0) + values.detach().sum()
+        for key, values in terms.items():  # per-row terms, or per row and dimension
+            sums[key] = sums.get(key, 0) + values.detach().sum(dim=0)
         if self.world_ is None:
             return self.criterion_.combine(terms, training=training)
         # DDP averages the ranks' gradients: weigh this shard's mean by its share of the
@@ -216,7 +217,8 @@ class AutoencoderNet(NeuralNet):
     def _record_epoch(self, prefix, losses, sizes):
         sums = self._term_sums.pop(prefix, {})
         keys = list(sums)
-        values = torch.stack(losses + [sums[k] for k in keys])
+        widths = [sums[k].numel() for k in keys]  # 1, or n_components for ``kl_dims``
+        values = torch.cat([torch.stack(losses)] + [sums[k].reshape(-1) for k in keys])
         if self.world_ is not None:  # one all-reduce per epoch: every rank records the same
             flag = torch.tensor([float(self.stop_requested_)], device=values.device)
             values = self.world_.sum(torch.cat([values, flag]))
@@ -230,8 +232,11 @@ class AutoencoderNet(NeuralNet):
             row[prefix + "_loss"] = loss
         self.history.record(prefix + "_batch_count", len(losses))
         n_rows = sum(sizes)
-        for key, total in zip(keys, values[len(losses):], strict=True):
-            self.history.record(f"{prefix}_{key}", total / n_rows)
+        start = len(losses)
+        for key, width in zip(keys, widths, strict=True):
+            means = [total / n_rows for total in values[start:start + width]]
+            start += width
+            self.history.record(f"{prefix}_{key}", means if sums[key].dim() else means[0])
         epoch_loss = sum(v * s for v, s in zip(values, sizes, strict=False)) / n_rows
         if not math.isfinite(epoch_loss):
             raise TrainingDivergedError(

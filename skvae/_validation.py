@@ -21,6 +21,7 @@ from sklearn.utils import check_array, check_random_state, check_scalar
 from sklearn.utils.validation import validate_data
 
 from ._posterior import BOUNDS, PosteriorDraws
+from .exceptions import PosteriorCollapseWarning
 from .images import as_image_shape
 from .losses import feature_layout
 from .tabular import TableLayout, has_categorical_columns
@@ -444,6 +445,33 @@ def positive_ints(value, name, example) -> tuple:
 
 
 # ---------------------------------------------------------------------- warnings
+#: Mean KL (nats per row) below which a VAE's latent dimension counts as unused.
+ACTIVE_KL_NATS = 0.01
+#: Up to this many latent dimensions (the ones users plot), any unused one warns.
+PLOTTED_DIMENSIONS = 3
+
+
+def warn_on_collapse(estimator) -> None:
+    """Warn (:class:`~skvae.exceptions.PosteriorCollapseWarning`) when latent dimensions
+    of a fitted VAE carried less than :data:`ACTIVE_KL_NATS` in the last epoch: all of
+    them, or any of up to :data:`PLOTTED_DIMENSIONS`. (Wider codes leave some unused
+    as a rule, e.g. 9 of 20 on MNIST after 10 epochs: the KL term prunes what the
+    decoder does not need.)"""
+    kl_dims = estimator.history_[-1].get("train_kl_dims") if estimator.history_ else None
+    dead = [i for i, kl in enumerate(kl_dims or ()) if kl < ACTIVE_KL_NATS]
+    if not dead or (len(dead) < len(kl_dims) and len(kl_dims) > PLOTTED_DIMENSIONS):
+        return
+    what = ("every latent dimension" if len(dead) == len(kl_dims)
+            else f"latent dimension(s) {dead} of {len(kl_dims)}")
+    values = ", ".join(f"{kl_dims[i]:.3g}" for i in dead)
+    warn_user(
+        f"Posterior collapse: {what} carried almost no information in the last epoch "
+        f"(mean KL {values} nats < {ACTIVE_KL_NATS}; see history_[-1, 'train_kl_dims']). "
+        "Their codes are the prior for every row, so plots vary along the other dimensions "
+        "only. To use them: set kl_warmup (e.g. a third of max_epochs) or lower beta, train "
+        "longer (max_epochs), or ask for fewer n_components.", PosteriorCollapseWarning)
+
+
 def warn_user(message, category=UserWarning):
     """Warn, pointing at the first caller outside skvae and scikit-learn's fit wrapper.
 

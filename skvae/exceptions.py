@@ -6,7 +6,7 @@ would catch anyway (:class:`ValueError`), so ``except ValueError`` still works.
 
 from __future__ import annotations
 
-__all__ = ["TrainingDivergedError", "TrainingInterruptedWarning"]
+__all__ = ["PosteriorCollapseWarning", "TrainingDivergedError", "TrainingInterruptedWarning"]
 
 
 class TrainingDivergedError(ValueError):
@@ -40,5 +40,25 @@ class TrainingInterruptedWarning(UserWarning):
     >>> import warnings
     >>> from skvae.exceptions import TrainingInterruptedWarning
     >>> issubclass(TrainingInterruptedWarning, UserWarning)
+    True
+    """
+
+
+class PosteriorCollapseWarning(UserWarning):
+    """A VAE's latent dimension carries (almost) no information: its posterior is the prior.
+
+    :class:`~skvae.VAETransformer` warns with this category at the end of ``fit``
+    when latent dimensions' mean KL divergence in the last epoch (the history's
+    ``train_kl_dims``) is below 0.01 nats: all of them, or any one of a code of up to
+    3 dimensions (the ones users plot; wider codes leave a few unused as a rule, the
+    KL term pruning what the decoder does not need). The message names the
+    dimensions and the usual fixes. Such a dimension's code is the same for every
+    row, so a 2-D scatter or manifold grid varies along one axis only. Silence it with
+    ``warnings.filterwarnings("ignore", category=PosteriorCollapseWarning)``.
+
+    Examples
+    --------
+    >>> from skvae.exceptions import PosteriorCollapseWarning
+    >>> issubclass(PosteriorCollapseWarning, UserWarning)
     True
     """

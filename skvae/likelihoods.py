@@ -344,7 +344,8 @@ def posterior_mse(x_hat, x, groups: tuple = (), observed=None) -> torch.Tensor:
     return per_row.reshape(-1, x.shape[-2]).mean(dim=0)
 
 
-def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor, per_dimension: bool = False
+                ) -> torch.Tensor:
     """Compute the analytic ``KL(N(mu, exp(logvar)) || N(0, I))`` per row, in nats.
 
     Parameters
@@ -353,12 +354,15 @@ def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
         Means of the diagonal Gaussian posterior.
     logvar : torch.Tensor of shape (..., n_components)
         Log-variances of the diagonal Gaussian posterior.
+    per_dimension : bool, default=False
+        Return each latent dimension's share instead of the row's sum: a dimension
+        whose KL stays near 0 on every row is unused ("inactive" or "collapsed").
 
     Returns
     -------
-    kl : torch.Tensor of shape (...)
+    kl : torch.Tensor of shape (...) or (..., n_components)
         The KL divergence of each row from the standard normal prior, summed over the
-        latent dimensions.
+        latent dimensions (or, with ``per_dimension``, one per dimension).
 
     Examples
     --------
@@ -368,8 +372,11 @@ def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     tensor([0.])
     >>> gaussian_kl(torch.tensor([[1.0, 0.0], [0.0, 0.0]]), torch.zeros(2, 2))
     tensor([0.5000, 0.0000])
+    >>> gaussian_kl(torch.tensor([[1.0, 0.0]]), torch.zeros(1, 2), per_dimension=True)
+    tensor([[0.5000, 0.0000]])
     """
-    return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(dim=-1)
+    kl = 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar)
+    return kl if per_dimension else kl.sum(dim=-1)
 
 
 def encoder_input(x: torch.Tensor, fill: torch.Tensor, missing: bool,

@@ -198,16 +198,20 @@ class ELBOLoss(_Criterion):
 
         Returns
         -------
-        terms : dict of str to torch.Tensor of shape (n_samples,)
-            ``recon``: the negative log-likelihood of each row; ``kl``: its KL term.
+        terms : dict of str to torch.Tensor
+            ``recon``: the negative log-likelihood of each row, shape ``(n_samples,)``;
+            ``kl``: its KL term, shape ``(n_samples,)``; ``kl_dims``: the KL term of
+            each latent dimension, shape ``(n_samples, n_components)`` (summing to
+            ``kl``; the net records its epoch mean as ``train_kl_dims``).
 
         Examples
         --------
         >>> import torch
         >>> from skvae.losses import ELBOLoss
         >>> y_pred = (torch.zeros(2, 3), torch.ones(2, 1), torch.zeros(2, 1))
-        >>> ELBOLoss("bce").terms(y_pred, torch.ones(2, 3))
-        {'recon': tensor([2.0794, 2.0794]), 'kl': tensor([0.5000, 0.5000])}
+        >>> terms = ELBOLoss("bce").terms(y_pred, torch.ones(2, 3))
+        >>> terms["recon"], terms["kl"], terms["kl_dims"].shape
+        (tensor([2.0794, 2.0794]), tensor([0.5000, 0.5000]), torch.Size([2, 1]))
         """
         x_hat, mu, logvar = y_pred[:3]
         x, observed = observed_entries(x) if self.missing else (x, None)
@@ -216,7 +220,8 @@ class ELBOLoss(_Criterion):
             variance = (batch_noise_variance(x_hat, x, self.groups, observed)
                         if self.kind == "mse" else 1.0)
         recon = reconstruction_nll(x_hat, x, self.kind, variance, self.groups, observed)
-        return {"recon": recon, "kl": gaussian_kl(mu, logvar)}
+        kl_dims = gaussian_kl(mu, logvar, per_dimension=True)
+        return {"recon": recon, "kl": kl_dims.sum(dim=-1), "kl_dims": kl_dims}
 
     def combine(self, terms, training=True) -> torch.Tensor:
         """Combine per-row terms into the batch loss, with the training or target KL weight.

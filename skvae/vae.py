@@ -14,7 +14,13 @@ from ._base import BaseAutoencoder
 from ._data import evenly_spaced_rows, map_batches
 from ._density import CodeDensityMixin, draw_codes
 from ._posterior import PosteriorDraws
-from ._validation import check_sample_options, finite_output, posterior_draws, warn_user
+from ._validation import (
+    check_sample_options,
+    finite_output,
+    posterior_draws,
+    warn_on_collapse,
+    warn_user,
+)
 from .callbacks import KLWarmup
 from .likelihoods import draw_from_decoder
 from .losses import MIN_NOISE_VARIANCE, ELBOLoss, posterior_mse, reconstruction_nll
@@ -181,8 +187,11 @@ class VAETransformer(CodeDensityMixin, BaseAutoencoder):
     history_ : skorch.History
         Per-epoch records: ``train_loss`` (``recon + kl_weight * kl``, per sample),
         ``train_recon`` (negative log-likelihood, nats), ``train_kl`` (nats),
-        ``kl_weight``, ``dur``, and the ``valid_*`` counterparts with a validation split
-        (those use the target weight ``beta``).
+        ``train_kl_dims`` (the mean KL of each latent dimension, nats: a dimension
+        near 0 is unused, and ``fit`` then warns with
+        :class:`~skvae.exceptions.PosteriorCollapseWarning`), ``kl_weight``, ``dur``,
+        and the ``valid_*`` counterparts with a validation split (those use the target
+        weight ``beta``).
     n_iter_ : int
         Epochs trained (complete ones, when training was interrupted).
     interrupted_ : bool
@@ -315,6 +324,7 @@ class VAETransformer(CodeDensityMixin, BaseAutoencoder):
     _summary_rows = NOISE_VARIANCE_MAX_ROWS
 
     def _after_fit(self, X, seed):
+        warn_on_collapse(self)
         self._fit_noise_variance(X)
         self._fit_density(X, seed)
 

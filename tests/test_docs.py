@@ -77,3 +77,15 @@ def test_every_public_object_has_an_api_page(site):
         page = site / "generated" / f"{name}.html"
         assert page.is_file(), name
         assert "Examples" in page.read_text(encoding="utf-8"), name
+
+
+def test_the_quick_start_snippet_runs_and_saves_its_figures(tmp_path, monkeypatch):
+    index = (DOCS / "index.rst").read_text(encoding="utf-8")
+    lines = index.split(".. code-block:: python\n", 1)[1].splitlines()
+    end = next(i for i, line in enumerate(lines) if line and not line.startswith("   "))
+    code = "\n".join(line[3:] for line in lines[:end])
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    exec(compile(code, "index.rst", "exec"), {})
+    for name in ["latent.png", "manifold.png"]:
+        assert (tmp_path / name).stat().st_size > 10_000, name

@@ -176,9 +176,9 @@ def test_what_callbacks_see_per_batch_and_per_epoch(small_X):
                for _, kind, value, _, _ in recorder.batches)
     # per epoch, by on_epoch_end: losses, their terms, batch counts, duration, KL weight
     assert recorder.epochs[0] == [
-        "batches", "dur", "epoch", "kl_weight", "train_batch_count", "train_kl", "train_loss",
-        "train_loss_best", "train_recon", "valid_batch_count", "valid_kl", "valid_loss",
-        "valid_loss_best", "valid_recon"]
+        "batches", "dur", "epoch", "kl_weight", "train_batch_count", "train_kl",
+        "train_kl_dims", "train_loss", "train_loss_best", "train_recon", "valid_batch_count",
+        "valid_kl", "valid_kl_dims", "valid_loss", "valid_loss_best", "valid_recon"]
 
 
 # ---------------------------------------------------------------- skorch's stock callbacks

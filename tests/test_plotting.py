@@ -150,12 +150,27 @@ def test_plot_manifold_draws_the_decoded_grid(vae):
     ax = plot_manifold(vae, n=5)
     assert len(ax.images) == 1
     grid = ax.images[0].get_array()
-    assert grid.shape == (5 * 9 - 1, 5 * 9 - 1)
+    assert grid.shape == (5 * 8, 5 * 8) and not np.isnan(grid).any()  # no (uneven) gaps
     u, v = latent_grid(vae, 5)
     top_left = vae.inverse_transform([[u[0], v[-1]]]).reshape(8, 8)  # high z1 on top
     bottom_right = vae.inverse_transform([[u[-1], v[0]]]).reshape(8, 8)
     np.testing.assert_allclose(grid[:8, :8], top_left, rtol=1e-5)
     np.testing.assert_allclose(grid[-8:, -8:], bottom_right, rtol=1e-5)
+
+
+def test_manifold_ticks_name_each_axis_latent_values_in_their_direction(vae):
+    ax = plot_manifold(vae, n=15)
+    u, v = latent_grid(vae, 15)
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("z0", "z1")
+    x_ticks = [float(t.get_text().replace("\u2212", "-")) for t in ax.get_xticklabels()]
+    y_ticks = [float(t.get_text().replace("\u2212", "-")) for t in ax.get_yticklabels()]
+    assert 3 <= len(x_ticks) <= 7 and 0.0 in x_ticks and 0.0 in y_ticks
+    # each label is the value of the tile under its tick: z0 grows rightwards, z1 upwards
+    for position, value in zip(ax.get_xticks(), x_ticks, strict=True):
+        assert u[int(position // 8)] == pytest.approx(value, abs=0.051)
+    for position, value in zip(ax.get_yticks(), y_ticks, strict=True):
+        assert v[::-1][int(position // 8)] == pytest.approx(value, abs=0.051)
+    assert x_ticks == sorted(x_ticks) and list(ax.get_yticks()) == sorted(ax.get_yticks())[::-1]
 
 
 def test_latent_grid_covers_the_prior_or_the_codes(vae, ae, digits):
@@ -255,6 +270,19 @@ def test_plot_history_draws_train_and_validation_per_term(vae):
         assert train.get_xdata().tolist() == list(range(1, 16))
 
 
+def test_history_axes_name_their_units(vae, ae, digits):
+    assert [a.get_ylabel() for a in plot_history(vae)] == [
+        "-ELBO (nats per row)", "-log-likelihood (nats per row)", "KL to the prior (nats per row)"]
+    assert plot_history(ae)[0].get_ylabel() == "mean squared error per value"
+    weighted = VAETransformer(2, beta=0.5, max_epochs=2, random_state=0).fit(digits[0])
+    assert plot_history(weighted)[0].get_ylabel() == "recon + kl_weight * KL (nats per row)"
+    (axis,) = plot_history(vae, keys=["kl_dims"])  # one line per latent dimension
+    assert [line.get_label() for line in axis.lines] == ["train z0", "train z1", "valid z0",
+                                                         "valid z1"]
+    np.testing.assert_allclose(axis.lines[1].get_ydata(),
+                               [row["train_kl_dims"][1] for row in vae.history_])
+
+
 def test_plot_history_on_given_axes_and_its_errors(ae):
     _, axes = plt.subplots(1, 2)
     assert plot_history(ae, keys=["loss"], ax=axes[:1])[0] is axes[0]
@@ -273,6 +301,13 @@ def test_plot_embeddings_one_panel_per_method(vae, digits):
     assert [ax.get_title() for ax in axes] == ["PCA(X)", "VAE(X)", "PCA(deep)"]
     for ax in axes:
         assert len(ax.collections) == 1 and len(ax.collections[0].get_offsets()) == len(X)
+    # one legend, beside the last panel: rendered, it covers no panel's points
+    legends = [ax.get_legend() for ax in axes]
+    assert legends[:2] == [None, None] and len(legends[2].get_texts()) == 10
+    figure = axes[0].figure
+    figure.canvas.draw()
+    box = legends[2].get_window_extent()
+    assert all(not box.overlaps(ax.get_window_extent()) for ax in axes)
     with pytest.raises(ValueError, match=r"plot_embeddings draws 3 panel\(s\)"):
         plot_embeddings({"a": codes_4d, "b": codes_4d, "c": codes_4d}, ax=axes[:2])
 

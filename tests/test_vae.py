@@ -34,6 +34,31 @@ def test_posterior_does_not_collapse(fitted_vae):
     assert 0 < fitted_vae.noise_variance_ < 0.1
 
 
+def test_history_has_each_dimensions_kl_and_defaults_do_not_warn(digits_split):
+    import warnings
+
+    from skvae.exceptions import PosteriorCollapseWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PosteriorCollapseWarning)
+        vae = VAETransformer(max_epochs=30, batch_size=128, random_state=0).fit(digits_split[0])
+    kl_dims = vae.history_[-1, "train_kl_dims"]
+    assert len(kl_dims) == 2 and min(kl_dims) > 0.5  # both dimensions in use
+    assert sum(kl_dims) == pytest.approx(vae.history_[-1, "train_kl"], rel=1e-4)
+
+
+def test_collapsed_dimensions_are_named_in_a_warning(digits_split):
+    from skvae.exceptions import PosteriorCollapseWarning
+
+    # a KL weight of 200 outweighs what any code could tell the decoder
+    with pytest.warns(PosteriorCollapseWarning,
+                      match=r"every latent dimension carried almost no information.*kl_warmup"):
+        vae = VAETransformer(3, beta=200.0, max_epochs=5, batch_size=128,
+                             random_state=0).fit(digits_split[0])
+    assert max(vae.history_[-1, "train_kl_dims"]) < 0.01
+    np.testing.assert_allclose(vae.transform(digits_split[1]), 0.0, atol=0.1)
+
+
 def test_score_is_a_deterministic_row_independent_elbo(fitted_vae, digits_split):
     X_test = digits_split[1]
     scores = fitted_vae.score_samples(X_test)

@@ -213,8 +213,9 @@ def plot_manifold(estimator, *, n=15, extent=None, dims=(0, 1), fixed=None,
                   image_shape="auto", column=None, ax=None, cmap=None):
     """Decode an ``n`` x ``n`` grid over two latent dimensions.
 
-    Images are drawn as a mosaic (the "manifold" of the Keras VAE tutorial: high
-    ``z{dims[1]}`` at the top); for tables, ``column`` picks one numeric output column,
+    Images are drawn as a mosaic without gaps (the "manifold" of the Keras VAE
+    tutorial), ticked with the latent values of the tiles: ``z{dims[0]}`` grows left to
+    right, ``z{dims[1]}`` bottom to top; for tables, ``column`` picks one numeric output column,
     drawn as a heat map over the grid with a colour bar.
 
     Parameters
@@ -255,11 +256,11 @@ def plot_manifold(estimator, *, n=15, extent=None, dims=(0, 1), fixed=None,
     >>> X = load_digits().data[:100] / 16
     >>> vae = VAETransformer(hidden_layer_sizes=(16,), reconstruction_loss="bce",
     ...                      max_epochs=2, random_state=0).fit(X)
-    >>> ax = plot_manifold(vae, n=5)  # 5 x 5 decoded 8 x 8 images, 1 pixel apart
+    >>> ax = plot_manifold(vae, n=5)  # 5 x 5 decoded 8 x 8 images, side by side
     >>> len(ax.images), ax.images[0].get_array().shape
-    (1, (44, 44))
-    >>> ax.get_xlabel()
-    'z0: -1.6 to 1.6'
+    (1, (40, 40))
+    >>> ax.get_xlabel(), [tick.get_text() for tick in ax.get_xticklabels()]
+    ('z0', ['-1.6', '-0.6', '0', '0.6', '1.6'])
     """
     u, v = latent_grid(estimator, n, extent, dims)
     Z = np.zeros((n * n, estimator.n_components)) if fixed is None else np.tile(
@@ -282,16 +283,34 @@ def plot_manifold(estimator, *, n=15, extent=None, dims=(0, 1), fixed=None,
                 f"({np.shape(decoded)[1]} features): pass column=<name or index> to map one "
                 "column over the grid, or image_shape=(height, width)."
             )
-        show_mosaic(ax, image_mosaic(decoded, shape, ncols=n), cmap or "gray")
-    ax.set_xlabel(f"z{dims[0]}: {u[0]:.2g} to {u[-1]:.2g}")
-    ax.set_ylabel(f"z{dims[1]}: {v[0]:.2g} to {v[-1]:.2g}")
+        # no gaps (as in the Keras tutorial): 1-pixel gaps shrunk to screen pixels are
+        # drawn unevenly
+        show_mosaic(ax, image_mosaic(decoded, shape, ncols=n, pad=0), cmap or "gray")
+        _grid_ticks(ax, u, v, shape[-1], shape[-2])
+    ax.set_xlabel(f"z{dims[0]}")
+    ax.set_ylabel(f"z{dims[1]}")
     return ax
+
+
+def _grid_ticks(ax, u, v, width, height, most=7):
+    """Tick the mosaic's tiles with their latent values: x left to right, y bottom to top;
+    at most ``most`` labelled ticks per axis (every ``step``-th tile, the centre included)."""
+    u, v = (np.round(np.asarray(a, dtype=float), 8) + 0.0 for a in (u, v))  # -1e-16 -> 0
+    step = -(-len(u) // most)
+    centre = len(u) // 2
+    picked = [j for j in range(len(u)) if (j - centre) % step == 0]
+    ax.set_xticks([(j + 0.5) * width - 0.5 for j in picked], [f"{u[j]:.2g}" for j in picked])
+    # the top row is the highest v
+    ax.set_yticks([(len(v) - 1 - j + 0.5) * height - 0.5 for j in picked],
+                  [f"{v[j]:.2g}" for j in picked])
 
 
 
 def plot_embeddings(embeddings, labels=None, *, X=None, ax=None, ncols=None,
                     label_name=None, s=6):
     """Side-by-side :func:`plot_latent` panels, one per method.
+
+    Classes get one legend, to the right of the last panel.
 
     Parameters
     ----------
@@ -331,8 +350,8 @@ def plot_embeddings(embeddings, labels=None, *, X=None, ax=None, ncols=None,
     ...                        label_name="digit")
     >>> [ax.get_title() for ax in axes]  # 3-D codes are shown by their first 2 PCs
     ['PCA', 'PCA(AE)']
-    >>> len(axes[0].get_legend().get_texts())
-    10
+    >>> len(axes[1].get_legend().get_texts()), axes[0].get_legend()  # one, beside the last
+    (10, None)
     """
     axes = subplots(len(embeddings), ncols=ncols) if ax is None else ax
     axes = given_axes(axes, len(embeddings), "plot_embeddings")
@@ -343,4 +362,19 @@ def plot_embeddings(embeddings, labels=None, *, X=None, ax=None, ncols=None,
 
             codes, name = PCA(2).fit_transform(codes), f"PCA({name})"
         plot_latent(codes, labels, ax=axis, title=name, label_name=label_name, s=s)
+    _one_legend(axes)
     return axes
+
+
+def _one_legend(axes) -> None:
+    """Keep one class legend for all panels, beside the last one (not over the points)."""
+    legend = axes[-1].get_legend()
+    if legend is None:
+        return
+    for axis in axes[:-1]:
+        axis.get_legend().remove()
+    handles, texts = legend.legend_handles, [text.get_text() for text in legend.get_texts()]
+    title = legend.get_title().get_text() or None
+    legend.remove()
+    axes[-1].legend(handles, texts, title=title, fontsize="small", loc="upper left",
+                    bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)

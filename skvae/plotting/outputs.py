@@ -172,6 +172,11 @@ def plot_samples(estimator, n=64, *, image_shape="auto", column=None, X=None, nc
 def plot_history(estimator, *, keys=None, ax=None):
     """Loss curves per epoch: training and, when recorded, validation.
 
+    Each panel's y-axis names what is measured and its unit: an autoencoder's loss is
+    the mean squared error (or binary cross-entropy) per value; a VAE's terms are in
+    nats per row (its ``loss`` is the negative ELBO with the training KL weight; with
+    a Gaussian likelihood it can be negative, as a density can exceed 1).
+
     Parameters
     ----------
     estimator : fitted AutoencoderTransformer or VAETransformer, or a skorch History
@@ -179,6 +184,8 @@ def plot_history(estimator, *, keys=None, ax=None):
     keys : list of str, default=None
         Which terms, without the ``train_`` / ``valid_`` prefix. By default all of
         ``loss``, ``recon`` and ``kl`` that were recorded (the VAE has all three).
+        ``"kl_dims"`` draws the VAE's KL of each latent dimension (one line each; a
+        dimension near 0 is unused).
     ax : matplotlib Axes or array of them, default=None
         One axes per key.
 
@@ -200,6 +207,8 @@ def plot_history(estimator, *, keys=None, ax=None):
     >>> axes = plot_history(vae)
     >>> [ax.get_title() for ax in axes]
     ['loss', 'recon', 'kl']
+    >>> axes[2].get_ylabel()
+    'KL to the prior (nats per row)'
     >>> [len(line.get_xdata()) for line in axes[0].lines]  # train and valid, 3 epochs
     [3, 3]
     """
@@ -216,12 +225,33 @@ def plot_history(estimator, *, keys=None, ax=None):
     axes = subplots(len(keys), panel_size=3.5) if ax is None else ax
     axes = given_axes(axes, len(keys), "plot_history")
     epochs = np.arange(1, len(history) + 1)
+    units = _history_units(estimator, vae="train_kl" in recorded)
     for axis, key in zip(axes, keys, strict=True):
         for prefix in ("train", "valid"):
             name = f"{prefix}_{key}"
-            if name in recorded:
-                axis.plot(epochs, history[:, name], label=prefix)
+            if name not in recorded:
+                continue
+            values = np.asarray(history[:, name], dtype=float)
+            if values.ndim == 2:  # one line per latent dimension
+                for dim, column in enumerate(values.T):
+                    axis.plot(epochs, column, label=f"{prefix} z{dim}")
+            else:
+                axis.plot(epochs, values, label=prefix)
         axis.set_xlabel("epoch")
+        axis.set_ylabel(units.get(key, key))
         axis.set_title(key)
-        axis.legend()
+        axis.legend(fontsize="small")
     return axes
+
+
+def _history_units(estimator, vae: bool) -> dict:
+    """What each history term measures, and in which unit (the y-axis labels)."""
+    if vae:
+        weighted = getattr(estimator, "beta", 1.0) != 1.0 or getattr(estimator, "kl_warmup", 0)
+        return {"loss": "recon + kl_weight * KL (nats per row)" if weighted
+                else "-ELBO (nats per row)", "recon": "-log-likelihood (nats per row)",
+                "kl": "KL to the prior (nats per row)",
+                "kl_dims": "KL of each dimension (nats per row)"}
+    error = {"mse": "squared error", "bce": "binary cross-entropy"}.get(
+        getattr(estimator, "reconstruction_loss", None), "reconstruction error")
+    return {"loss": f"mean {error} per value", "recon": f"mean {error} per value"}
