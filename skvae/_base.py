@@ -34,7 +34,8 @@ from .likelihoods import RECONSTRUCTION_LOSSES, decoder_mean, split_missing
 #: depends on the data or on several parameters is checked in :mod:`skvae._validation`.
 PARAMETER_CONSTRAINTS: dict = {
     "n_components": [Interval(Integral, 1, None, closed="left")],
-    "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+    "hidden_layer_sizes": [StrOptions({"auto"}), "array-like",
+                           Interval(Integral, 1, None, closed="left")],
     "activation": [StrOptions(set(ACTIVATIONS))],
     "reconstruction_loss": [StrOptions(set(RECONSTRUCTION_LOSSES))],
     "dropout": [Interval(Real, 0, 1, closed="left")],
@@ -72,7 +73,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     # ------------------------------------------------------------------ declare
     _parameter_constraints: dict = PARAMETER_CONSTRAINTS
 
-    def __init__(self, n_components=2, *, hidden_layer_sizes=(256, 128), activation="relu",
+    def __init__(self, n_components=2, *, hidden_layer_sizes="auto", activation="relu",
                  reconstruction_loss="mse", dropout=0.0, architecture="dense",
                  image_shape=None, conv_channels=(32, 64), kernel_size=3, noise=None,
                  noise_level=0.1, missing_indicator=False, categorical_groups=None,
@@ -129,8 +130,9 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     def sample(self, n_samples=1, random_state=None):
         """Generate ``n_samples`` new rows (see the subclasses)."""
 
-    def _model_callbacks(self) -> list:
-        """Callbacks the model itself needs (e.g. the VAE's KL warm-up)."""
+    def _model_callbacks(self, streaming=False) -> list:
+        """Callbacks the model itself needs (e.g. the VAE's KL warm-up); ``streaming``:
+        for ``partial_fit``."""
         return []
 
     def _check_params(self) -> None:

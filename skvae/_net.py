@@ -30,7 +30,7 @@ from ._data import (
 )
 from .callbacks import EpochProgress
 from .exceptions import TrainingDivergedError
-from .likelihoods import encoder_input
+from .likelihoods import encoder_input, output_of_mean
 from .losses import decoder_mean
 
 __all__ = ["OPTIMIZERS", "AutoencoderNet", "build_net", "interrupted_message", "resolve_device",
@@ -92,6 +92,17 @@ class AutoencoderNet(NeuralNet):
         """Initialise as skorch does, plus the per-epoch sums of the loss terms."""
         super().initialize()
         self._term_sums = {}
+        return self
+
+    def initialize_module(self):
+        """Build the module as skorch does, then start its decoder at the training data's
+        mean row (``input_fill_``, the column means; see
+        :meth:`skvae.modules.Autoencoder.init_output_bias`)."""
+        super().initialize_module()
+        if self.input_fill_ is not None:
+            criterion = self.criterion
+            self.module_.init_output_bias(
+                output_of_mean(self.input_fill_, criterion.kind, criterion.groups))
         return self
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
@@ -381,14 +392,16 @@ def resolve_device(device) -> torch.device:
 
 
 def build_net(estimator, *, module_params, n_features, device, valid_index,
-              quiet=False) -> AutoencoderNet:
+              quiet=False, streaming=False) -> AutoencoderNet:
     """The skorch net of ``estimator`` (an unfitted, uninitialised :class:`AutoencoderNet`).
 
     ``module_params`` are the module's checked keyword arguments; ``valid_index`` the
     held-out rows (None: no validation split); ``quiet`` silences progress and printing
-    (ranks other than 0 of a data-parallel fit).
+    (ranks other than 0 of a data-parallel fit); ``streaming`` says the net is for
+    ``partial_fit`` (no epoch count: no automatic KL warm-up).
     """
-    callbacks = training_callbacks(estimator, validation=valid_index is not None, quiet=quiet)
+    callbacks = training_callbacks(estimator, validation=valid_index is not None, quiet=quiet,
+                                   streaming=streaming)
     return AutoencoderNet(
         module=estimator._module_class(),
         module__n_features=n_features,
@@ -411,14 +424,15 @@ def build_net(estimator, *, module_params, n_features, device, valid_index,
     )
 
 
-def training_callbacks(estimator, validation: bool, quiet: bool = False) -> list:
+def training_callbacks(estimator, validation: bool, quiet: bool = False,
+                       streaming: bool = False) -> list:
     """The model's own callbacks, copies of the user's (checked), progress and early stopping."""
     for position, callback in enumerate(estimator.callbacks or []):
         _check_callback(callback, position)
     user = copy.deepcopy(estimator.callbacks or [])
     for position, callback in enumerate(user):
         _check_needs_validation(callback, position, validation)
-    callbacks = estimator._model_callbacks() + user
+    callbacks = estimator._model_callbacks(streaming) + user
     if estimator.verbose == 1 and not quiet:
         callbacks.append(EpochProgress(desc=type(estimator).__name__))
     if estimator.n_iter_no_change is not None:

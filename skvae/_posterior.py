@@ -49,7 +49,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .likelihoods import gaussian_kl
+from ._data import map_batches
+from .likelihoods import gaussian_kl, posterior_mse
 
 #: What a ``bound`` may be: the evidence lower bound, or the importance-weighted one.
 BOUNDS = ("elbo", "iwae")
@@ -196,3 +197,19 @@ class PosteriorDraws:
         z = mu + torch.exp(0.5 * logvar) * eps
         log_ratio = 0.5 * (eps.pow(2) - z.pow(2) + logvar).sum(dim=-1)  # log p(z) / q(z | x)
         return torch.logsumexp(log_lik + log_ratio, dim=0) - math.log(self.n_draws)
+
+
+def posterior_noise_variance(estimator, rows, n_draws: int) -> float:
+    """The mean squared reconstruction error of a fitted VAE over ``rows``, ``n_draws``
+    posterior draws each (drawn as ``score_samples`` draws them): the maximum-likelihood
+    variance of its Gaussian likelihood (``noise_variance_``)."""
+    module, missing = estimator._eval_module(), bool(estimator.net_.criterion_.missing)
+
+    def batch(x):
+        x, target, observed = estimator._split(x, missing)
+        mu, logvar = module.encode(x)
+        return PosteriorDraws(n_draws).per_draw(
+            module.decode, x, mu, logvar,
+            lambda x_hat: posterior_mse(x_hat, target, estimator.groups_, observed))[0].mean(0)
+
+    return float(np.mean(map_batches(batch, rows, estimator._device)))

@@ -117,7 +117,7 @@ def partial_fit(estimator, X) -> None:
         estimator.fill_values_ = stream.fill_values()
     net = estimator.net_ if continuing else build_net(
         estimator, module_params=module_params, n_features=X.shape[1], device=device,
-        valid_index=None, quiet=world is not None and world.rank > 0)
+        valid_index=None, quiet=world is not None and world.rank > 0, streaming=True)
     with restored_on_failure(net if continuing else None):
         set_missing_values(net, estimator.fill_values_, missing)
         _train(estimator, net, X, device, seed, epochs=1, world=world)

@@ -23,6 +23,7 @@ from sklearn.utils.validation import validate_data
 from ._posterior import BOUNDS, PosteriorDraws
 from .exceptions import PosteriorCollapseWarning
 from .images import as_image_shape
+from .layers import auto_hidden_layer_sizes
 from .losses import feature_layout
 from .tabular import TableLayout, has_categorical_columns
 
@@ -376,9 +377,10 @@ def validation_rows(validation_fraction, n_samples, rng):
 def module_params(estimator, n_features) -> dict:
     """The module's keyword arguments, checked against each other and the data."""
     return dict(
-        hidden_layer_sizes=positive_ints(
+        hidden_layer_sizes=auto_hidden_layer_sizes(n_features, estimator.architecture)
+        if _is_auto(estimator.hidden_layer_sizes) else positive_ints(
             estimator.hidden_layer_sizes, "hidden_layer_sizes",
-            "(256, 128), or () for a linear model",
+            "'auto', (256, 128), or () for a linear model",
         ),
         activation=estimator.activation,
         dropout=estimator.dropout,
@@ -390,6 +392,10 @@ def module_params(estimator, n_features) -> dict:
         noise_level=_noise_level(estimator.noise, estimator.noise_level),
         missing_indicator=bool(estimator.missing_indicator),
     )
+
+
+def _is_auto(value) -> bool:
+    return isinstance(value, str) and value == "auto"
 
 
 #: What a warm start cannot change: the module's shape and its loss.
@@ -468,7 +474,7 @@ def warn_on_collapse(estimator) -> None:
         f"Posterior collapse: {what} carried almost no information in the last epoch "
         f"(mean KL {values} nats < {ACTIVE_KL_NATS}; see history_[-1, 'train_kl_dims']). "
         "Their codes are the prior for every row, so plots vary along the other dimensions "
-        "only. To use them: set kl_warmup (e.g. a third of max_epochs) or lower beta, train "
+        "only. To use them: lower beta, lengthen kl_warmup (the KL weight's ramp), train "
         "longer (max_epochs), or ask for fewer n_components.", PosteriorCollapseWarning)
 
 

@@ -29,9 +29,11 @@ class AutoencoderTransformer(CodeDensityMixin, BaseAutoencoder):
     ----------
     n_components : int, default=2
         Dimension of the latent code.
-    hidden_layer_sizes : tuple of int, default=(256, 128)
+    hidden_layer_sizes : "auto" or tuple of int, default="auto"
         Hidden widths of the encoder; the decoder mirrors them. ``()`` gives a linear
-        model (a linear autoencoder spans PCA's subspace).
+        model (a linear autoencoder spans PCA's subspace). ``"auto"``: (512, 256) for
+        dense models of 512 or more input features, else (256, 128) (see
+        :func:`skvae.layers.auto_hidden_layer_sizes`).
     activation : {"relu", "leaky_relu", "elu", "gelu", "selu", "tanh", "logistic"}, default="relu"
         Hidden-layer activation.
     reconstruction_loss : {"mse", "bce"}, default="mse"

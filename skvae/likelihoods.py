@@ -276,6 +276,27 @@ def decoder_mean(x_hat: torch.Tensor, kind: str, groups: tuple = ()) -> torch.Te
     return mean
 
 
+def output_of_mean(mean, kind: str, groups: tuple = (), floor: float = 1e-4) -> np.ndarray:
+    """The decoder output whose :func:`decoder_mean` is ``mean`` (the inverse link).
+
+    The identity for ``"mse"``, the logit for ``"bce"`` and the log for each one-hot
+    block (a softmax's logits, up to a constant); probabilities are clipped to
+    ``[floor, 1 - floor]`` first, so constant columns give finite values.
+
+    >>> output_of_mean([0.5, 0.0, 0.25, 0.75], "bce", groups=((2, 3),)).round(2)
+    array([ 0.  , -9.21, -1.39, -0.29])
+    """
+    mean = np.asarray(mean, dtype=np.float64)
+    out = mean.copy()
+    plain, blocks = feature_layout(groups, mean.shape[-1])
+    share = np.clip(mean, floor, 1 - floor)
+    if kind == "bce":
+        out[plain] = np.log(share[plain] / (1 - share[plain]))
+    for block in blocks:
+        out[block] = np.log(share[block])
+    return out
+
+
 def draw_from_decoder(x_hat: np.ndarray, kind: str, noise_variance, groups: tuple,
                       rng: np.random.Generator) -> np.ndarray:
     """Draw data rows from the decoder's likelihood (what :func:`decoder_mean` averages).

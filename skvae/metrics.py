@@ -3,6 +3,7 @@
 * :func:`reconstruction_mse` -- held-out mean squared error of ``inverse_transform(transform(X))``.
 * :func:`knn_accuracy` -- how well a k-NN classifier trained on codes predicts labels.
 * :func:`trustworthiness` -- re-exported from :func:`sklearn.manifold.trustworthiness`.
+* :func:`kl_per_dimension` -- a VAE's KL per latent dimension on any rows (which are used).
 * :func:`evaluate` -- fit a transformer and report all of the above on held-out rows.
 * :func:`compare` -- :func:`evaluate` for several methods at once (PCA, t-SNE, the
   autoencoder and the VAE by default, see :mod:`skvae.comparison`), as a
@@ -25,10 +26,11 @@ from sklearn.manifold import trustworthiness
 from sklearn.model_selection import train_test_split
 from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import check_is_fitted
 
 __all__ = [
-    "compare", "evaluate", "is_classification", "knn_accuracy", "knn_r2", "name_estimators",
-    "reconstruction_mse", "trustworthiness",
+    "compare", "evaluate", "is_classification", "kl_per_dimension", "knn_accuracy", "knn_r2",
+    "name_estimators", "reconstruction_mse", "trustworthiness",
 ]
 
 #: The ``note`` of methods that can only embed the rows they were fitted on.
@@ -66,6 +68,63 @@ def reconstruction_mse(estimator, X) -> float:
     X_hat = estimator.inverse_transform(estimator.transform(X))
     X_hat, X = np.asarray(X_hat, dtype=np.float64), np.asarray(X, dtype=np.float64)
     return float(np.mean((X_hat - X) ** 2))
+
+
+def kl_per_dimension(vae, X) -> np.ndarray:
+    """Compute a VAE's mean KL divergence from the prior per latent dimension, over ``X``.
+
+    ``KL(q(z_j | x) || N(0, 1))`` averaged over the rows, in nats: a dimension near 0
+    carries no information about the rows ("inactive", collapsed); ``fit`` records the
+    training epochs' values as ``history_[:, "train_kl_dims"]`` and warns with
+    :class:`~skvae.exceptions.PosteriorCollapseWarning`. This measures held-out rows.
+
+    Parameters
+    ----------
+    vae : fitted VAETransformer
+        The model.
+    X : array-like of shape (n_samples, n_features)
+        Rows like the training ones.
+
+    Returns
+    -------
+    kl : ndarray of shape (n_components,)
+        Each latent dimension's mean KL, in nats per row; they sum to the mean KL term
+        of the ELBO.
+
+    Raises
+    ------
+    TypeError
+        When ``vae`` has no posterior (an :class:`~skvae.AutoencoderTransformer`).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from skvae import VAETransformer
+    >>> from skvae.metrics import kl_per_dimension
+    >>> X = load_digits().data / 16
+    >>> vae = VAETransformer(2, max_epochs=20, random_state=0).fit(X[:1000])
+    >>> kl = kl_per_dimension(vae, X[1000:])
+    >>> kl.shape, bool((kl > 0.5).all())  # both dimensions in use on held-out digits
+    ((2,), True)
+    """
+    from ._data import map_batches
+    from ._validation import check_values, validate_rows
+    from .likelihoods import gaussian_kl
+
+    if not hasattr(vae, "_score_rows") or not hasattr(vae, "kl_warmup"):
+        raise TypeError(
+            f"kl_per_dimension needs a fitted VAETransformer; got {type(vae).__name__}, whose "
+            "codes have no posterior distribution. Fit a VAETransformer instead.")
+    check_is_fitted(vae)
+    X = validate_rows(vae, X)
+    missing = check_values(X)
+    module = vae._eval_module()
+
+    def batch(x):
+        mu, logvar = module.encode(vae._model_input(x, missing))
+        return gaussian_kl(mu, logvar, per_dimension=True)
+
+    return map_batches(batch, X, vae._device).astype(np.float64).mean(axis=0)
 
 
 def knn_accuracy(Z_train, y_train, Z_test, y_test, n_neighbors: int = 5) -> float:

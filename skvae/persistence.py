@@ -38,7 +38,8 @@ from .tabular import TableLayout
 __all__ = ["FORMAT_VERSION", "load_model", "save_model"]
 
 #: Bumped whenever the file layout changes; :func:`load_model` refuses other numbers.
-FORMAT_VERSION = 1
+#: 2: the convolutional decoder ends in one bias per pixel (``layers.FeatureBias``).
+FORMAT_VERSION = 2
 #: What the file's "format" entry says.
 FORMAT_NAME = "skvae-model"
 

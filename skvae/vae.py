@@ -13,7 +13,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._base import BaseAutoencoder
 from ._data import evenly_spaced_rows, map_batches
 from ._density import CodeDensityMixin, draw_codes
-from ._posterior import PosteriorDraws
+from ._posterior import posterior_noise_variance
 from ._validation import (
     check_sample_options,
     finite_output,
@@ -23,7 +23,7 @@ from ._validation import (
 )
 from .callbacks import KLWarmup
 from .likelihoods import draw_from_decoder
-from .losses import MIN_NOISE_VARIANCE, ELBOLoss, posterior_mse, reconstruction_nll
+from .losses import MIN_NOISE_VARIANCE, ELBOLoss, reconstruction_nll
 from .modules import VariationalAutoencoder
 
 #: Posterior draws per row of ``score_samples``: the ELBO (see :mod:`skvae._posterior`),
@@ -62,10 +62,12 @@ class VAETransformer(CodeDensityMixin, BaseAutoencoder):
         (e.g. the tutorials' 10 and 1) is ``beta = b / a`` (0.1) times a constant:
         the same optimum, and with Adam (which, up to its ``eps``, ignores the
         loss's scale) the same training steps.
-    kl_warmup : int, default=0
+    kl_warmup : "auto" or int, default="auto"
         Epochs of a linear ramp of the KL weight: epoch ``e`` uses
-        ``beta * min(1, e / kl_warmup)``. Helps against posterior collapse. A warm-up
-        longer than ``max_epochs`` warns.
+        ``beta * min(1, e / kl_warmup)``. Helps against posterior collapse and unused
+        dimensions. ``"auto"``: a third of ``max_epochs`` in ``fit`` (see the user guide,
+        "Defaults"), none in ``partial_fit``; 0 for none. A warm-up longer than
+        ``max_epochs`` warns.
     noise_variance : "auto" or float > 0, default="auto"
         Variance of the Gaussian likelihood of ``reconstruction_loss="mse"`` features.
         A float fixes it (``0.5`` makes the reconstruction term the summed squared
@@ -76,9 +78,11 @@ class VAETransformer(CodeDensityMixin, BaseAutoencoder):
         variance shrinks with the training error and lets the numeric columns
         outweigh the categorical ones (on house prices, held-out categorical accuracy
         fell from 0.84 to 0.81 as training went on).
-    hidden_layer_sizes : tuple of int, default=(256, 128)
+    hidden_layer_sizes : "auto" or tuple of int, default="auto"
         Hidden widths of the encoder; the decoder mirrors them. ``()`` gives a linear
-        model (a linear autoencoder spans PCA's subspace).
+        model (a linear autoencoder spans PCA's subspace). ``"auto"``: (512, 256) for
+        dense models of 512 or more input features, else (256, 128) (see
+        :func:`skvae.layers.auto_hidden_layer_sizes`).
     activation : {"relu", "leaky_relu", "elu", "gelu", "selu", "tanh", "logistic"}, default="relu"
         Hidden-layer activation.
     reconstruction_loss : {"mse", "bce"}, default="mse"
@@ -258,12 +262,12 @@ class VAETransformer(CodeDensityMixin, BaseAutoencoder):
     _parameter_constraints: dict = {
         **BaseAutoencoder._parameter_constraints,
         "beta": [Interval(Real, 0, None, closed="left")],
-        "kl_warmup": [Interval(Integral, 0, None, closed="left")],
+        "kl_warmup": [StrOptions({"auto"}), Interval(Integral, 0, None, closed="left")],
         "noise_variance": [StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")],
     }
 
-    def __init__(self, n_components=2, *, beta=1.0, kl_warmup=0, noise_variance="auto",
-                 hidden_layer_sizes=(256, 128), activation="relu", reconstruction_loss="mse",
+    def __init__(self, n_components=2, *, beta=1.0, kl_warmup="auto", noise_variance="auto",
+                 hidden_layer_sizes="auto", activation="relu", reconstruction_loss="mse",
                  dropout=0.0, architecture="dense", image_shape=None, conv_channels=(32, 64),
                  kernel_size=3, noise=None, noise_level=0.1, missing_indicator=False,
                  categorical_groups=None, batch_size=128, max_epochs=100, lr=1e-3,
@@ -288,12 +292,17 @@ class VAETransformer(CodeDensityMixin, BaseAutoencoder):
         self.noise_variance = noise_variance
 
     def _check_params(self):
-        if self.kl_warmup > self.max_epochs:
+        if self._warmup_epochs() > self.max_epochs:
             warn_user(
                 f"kl_warmup={self.kl_warmup} is longer than max_epochs={self.max_epochs}: "
                 f"the KL weight only reaches {self.max_epochs / self.kl_warmup:.2f} * beta. "
                 "Lower kl_warmup or raise max_epochs."
             )
+
+    def _warmup_epochs(self, streaming=False):
+        if self.kl_warmup == "auto":  # partial_fit: no epoch count to take a third of
+            return 0 if streaming else self.max_epochs // 3
+        return self.kl_warmup
 
     def _module_class(self):
         return VariationalAutoencoder
@@ -310,8 +319,8 @@ class VAETransformer(CodeDensityMixin, BaseAutoencoder):
         # numeric columns do not outweigh the categorical ones as the fit sharpens
         return TABULAR_NOISE_VARIANCE if self.groups_ else None
 
-    def _model_callbacks(self):
-        return [("kl_warmup", KLWarmup(beta=self.beta, epochs=self.kl_warmup))]
+    def _model_callbacks(self, streaming=False):
+        return [("kl_warmup", KLWarmup(beta=self.beta, epochs=self._warmup_epochs(streaming)))]
 
     def _encode(self, module, x):
         return module.encode(x)[0]
@@ -352,19 +361,9 @@ class VAETransformer(CodeDensityMixin, BaseAutoencoder):
         if self.reconstruction_loss == "mse" and fixed is not None:
             self.noise_variance_ = fixed
         elif self.reconstruction_loss == "mse":
-            module = self._eval_module()
-            rows = evenly_spaced_rows(X, NOISE_VARIANCE_MAX_ROWS)
-            missing = bool(self.net_.criterion_.missing)
-            errors = map_batches(lambda x: self._posterior_mse(module, x, missing), rows,
-                                 self._device)
-            self.noise_variance_ = max(float(np.mean(errors)), MIN_NOISE_VARIANCE)
-
-    def _posterior_mse(self, module, x, missing):
-        x, target, observed = self._split(x, missing)
-        mu, logvar = module.encode(x)
-        return PosteriorDraws(NOISE_VARIANCE_DRAWS).per_draw(
-            module.decode, x, mu, logvar,
-            lambda x_hat: posterior_mse(x_hat, target, self.groups_, observed))[0].mean(dim=0)
+            self.noise_variance_ = max(posterior_noise_variance(
+                self, evenly_spaced_rows(X, NOISE_VARIANCE_MAX_ROWS), NOISE_VARIANCE_DRAWS),
+                MIN_NOISE_VARIANCE)
 
     def score_samples(self, X, *, n_draws=None, bound="elbo", random_state=0):
         """Each row's evidence lower bound (ELBO) in nats: higher is better.

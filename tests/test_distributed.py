@@ -127,7 +127,8 @@ def test_a_two_process_vae_is_as_good_as_single_process_seeds(tmp_path):
 def test_early_stopping_stops_every_rank_on_the_same_epoch(tmp_path):
     one = launch("early_stopping", tmp_path / "one", n_procs=0)[0]
     rank0, rank1 = launch("early_stopping", tmp_path / "two")
-    assert rank0["n_iter"] == rank1["n_iter"] == one["n_iter"] < 200
+    stops = rank0["n_iter"], rank1["n_iter"], one["n_iter"]
+    assert stops[0] == stops[1] == stops[2] < 200, stops
 
 
 def test_divergence_raises_on_every_rank_without_hanging(tmp_path):

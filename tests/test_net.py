@@ -60,7 +60,9 @@ def hand_written_training(X, seed, batch_size, epochs, device="cpu"):
 
     with torch.random.fork_rng(devices=[0] if torch.device(device).type == "cuda" else []):
         torch.manual_seed(int(np.random.RandomState(seed).randint(np.iinfo(np.int32).max)))
-        module = Autoencoder(X.shape[1], 2, hidden_layer_sizes=(8,)).to(device)
+        module = Autoencoder(X.shape[1], 2, hidden_layer_sizes=(8,))
+        module.init_output_bias(X.mean(axis=0, dtype=np.float64).astype(np.float32))  # mean row
+        module = module.to(device)
         criterion = ReconstructionLoss("mse")
         optimizer = torch.optim.Adam(module.parameters(), lr=1e-3)
         data = torch.tensor(X, dtype=torch.float32, device=device)

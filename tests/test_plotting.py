@@ -17,6 +17,7 @@ from skvae.plotting import (
     image_mosaic,
     latent_grid,
     plot_embeddings,
+    plot_filters,
     plot_history,
     plot_latent,
     plot_manifold,
@@ -271,11 +272,13 @@ def test_plot_history_draws_train_and_validation_per_term(vae):
 
 
 def test_history_axes_name_their_units(vae, ae, digits):
+    # the default KL warm-up weighs the KL term below 1 in the first epochs
     assert [a.get_ylabel() for a in plot_history(vae)] == [
-        "-ELBO (nats per row)", "-log-likelihood (nats per row)", "KL to the prior (nats per row)"]
+        "recon + kl_weight * KL (nats per row)", "-log-likelihood (nats per row)",
+        "KL to the prior (nats per row)"]
     assert plot_history(ae)[0].get_ylabel() == "mean squared error per value"
-    weighted = VAETransformer(2, beta=0.5, max_epochs=2, random_state=0).fit(digits[0])
-    assert plot_history(weighted)[0].get_ylabel() == "recon + kl_weight * KL (nats per row)"
+    plain = VAETransformer(2, kl_warmup=0, max_epochs=2, random_state=0).fit(digits[0])
+    assert plot_history(plain)[0].get_ylabel() == "-ELBO (nats per row)"
     (axis,) = plot_history(vae, keys=["kl_dims"])  # one line per latent dimension
     assert [line.get_label() for line in axis.lines] == ["train z0", "train z1", "valid z0",
                                                          "valid z1"]
@@ -290,6 +293,30 @@ def test_plot_history_on_given_axes_and_its_errors(ae):
         plot_history(ae, ax=axes[0])
     with pytest.raises(ValueError, match=r"no train_kl; recorded terms are \['loss', 'recon'\]"):
         plot_history(ae, keys=["kl"])
+
+
+# ---------------------------------------------------------------------- filters
+def test_plot_filters_draws_each_units_first_layer_weights(ae, digits):
+    ax = plot_filters(ae, n=16, ncols=8)
+    mosaic = ax.images[0].get_array()
+    assert mosaic.shape == (2 * 9 - 1, 8 * 9 - 1)
+    weights = ae.net_.module_.encoder[0].weight.detach().numpy()
+    unit = weights[3] / np.abs(weights[3]).max()  # unit 3: row 0, column 3, own scale
+    np.testing.assert_allclose(mosaic[:8, 27:35], unit.reshape(8, 8), rtol=1e-5)
+    pixels = render(ax.figure, dpi=80).reshape(-1, 3).astype(int)
+    reddish = (pixels[:, 0] - pixels[:, 2] > 80).mean()
+    bluish = (pixels[:, 2] - pixels[:, 0] > 80).mean()
+    assert reddish > 0.01 and bluish > 0.01  # signed weights drawn in two colours
+
+
+def test_plot_filters_of_a_conv_encoder_and_of_a_table(digits):
+    conv = AutoencoderTransformer(2, architecture="conv", image_shape=(8, 8),
+                                  conv_channels=(4, 8), max_epochs=1, random_state=0)
+    ax = plot_filters(conv.fit(digits[0][:100]))  # 4 kernels of 3 x 3
+    assert ax.images[0].get_array().shape == (3, 4 * 4 - 1)
+    table = AutoencoderTransformer(2, max_epochs=1, random_state=0).fit(digits[0][:50, :10])
+    with pytest.raises(ValueError, match=r"10 input features are not an image: pass image_"):
+        plot_filters(table)
 
 
 # ---------------------------------------------------------------------- embeddings

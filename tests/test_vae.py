@@ -47,12 +47,27 @@ def test_history_has_each_dimensions_kl_and_defaults_do_not_warn(digits_split):
     assert sum(kl_dims) == pytest.approx(vae.history_[-1, "train_kl"], rel=1e-4)
 
 
+def test_kl_per_dimension_measures_held_out_rows(digits_split):
+    from skvae import AutoencoderTransformer
+    from skvae.metrics import kl_per_dimension
+
+    X_train, X_test = digits_split[:2]
+    vae = VAETransformer(3, max_epochs=20, random_state=0).fit(X_train)
+    kl = kl_per_dimension(vae, X_test)
+    assert kl.shape == (3,) and (kl >= 0).all()
+    # summed, the KL term of the ELBO: score = -(recon + KL) rows by rows
+    assert kl.sum() == pytest.approx(np.mean(vae.history_[-1, "train_kl_dims"]) * 3, rel=0.2)
+    ae = AutoencoderTransformer(3, max_epochs=1, random_state=0).fit(X_train)
+    with pytest.raises(TypeError, match="needs a fitted VAETransformer; got Autoencoder"):
+        kl_per_dimension(ae, X_test)
+
+
 def test_collapsed_dimensions_are_named_in_a_warning(digits_split):
     from skvae.exceptions import PosteriorCollapseWarning
 
     # a KL weight of 200 outweighs what any code could tell the decoder
     with pytest.warns(PosteriorCollapseWarning,
-                      match=r"every latent dimension carried almost no information.*kl_warmup"):
+                      match=r"every latent dimension carried almost no information.*lower beta"):
         vae = VAETransformer(3, beta=200.0, max_epochs=5, batch_size=128,
                              random_state=0).fit(digits_split[0])
     assert max(vae.history_[-1, "train_kl_dims"]) < 0.01

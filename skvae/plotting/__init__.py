@@ -9,6 +9,7 @@ The pictures tutorial notebooks draw by hand, as one call each:
 * :func:`plot_reconstructions` -- originals above each model's reconstructions.
 * :func:`plot_samples` -- generated images, or a generated column against the data.
 * :func:`plot_history` -- training (and validation) loss, reconstruction and KL per epoch.
+* :func:`plot_filters` -- the encoder's first-layer weights as images.
 * :func:`plot_embeddings` -- side-by-side panels for any set of fitted transformers or
   code arrays (e.g. PCA(X), t-SNE(X), AE(X), VAE(X)).
 * :func:`plot_synthetic_columns` -- real against synthetic distributions of a table's
@@ -40,11 +41,12 @@ from ..images import image_mosaic
 from ._figure import pyplot, resolve_image_shape, subplots
 from .latent import latent_center, latent_grid, plot_embeddings, plot_latent, plot_manifold
 from .outliers import plot_outliers
-from .outputs import plot_history, plot_reconstructions, plot_samples
+from .outputs import plot_filters, plot_history, plot_reconstructions, plot_samples
 from .tables import column_shape, plot_synthetic_columns
 
 __all__ = [
     "column_shape", "image_mosaic", "latent_center", "latent_grid", "plot_embeddings",
-    "plot_history", "plot_latent", "plot_manifold", "plot_outliers", "plot_reconstructions",
-    "plot_samples", "plot_synthetic_columns", "pyplot", "resolve_image_shape", "subplots",
+    "plot_filters", "plot_history", "plot_latent", "plot_manifold", "plot_outliers",
+    "plot_reconstructions", "plot_samples", "plot_synthetic_columns", "pyplot",
+    "resolve_image_shape", "subplots",
 ]

@@ -247,7 +247,8 @@ def plot_history(estimator, *, keys=None, ax=None):
 def _history_units(estimator, vae: bool) -> dict:
     """What each history term measures, and in which unit (the y-axis labels)."""
     if vae:
-        weighted = getattr(estimator, "beta", 1.0) != 1.0 or getattr(estimator, "kl_warmup", 0)
+        history = getattr(estimator, "history_", estimator)
+        weighted = any(row.get("kl_weight", 1.0) != 1.0 for row in history)
         return {"loss": "recon + kl_weight * KL (nats per row)" if weighted
                 else "-ELBO (nats per row)", "recon": "-log-likelihood (nats per row)",
                 "kl": "KL to the prior (nats per row)",
@@ -255,3 +256,70 @@ def _history_units(estimator, vae: bool) -> dict:
     error = {"mse": "squared error", "bce": "binary cross-entropy"}.get(
         getattr(estimator, "reconstruction_loss", None), "reconstruction error")
     return {"loss": f"mean {error} per value", "recon": f"mean {error} per value"}
+
+
+def plot_filters(estimator, n=32, *, ncols=8, image_shape="auto", ax=None, cmap="RdBu_r"):
+    """The encoder's first-layer weights seen as images: what each unit looks for.
+
+    A dense encoder's first layer has one weight per input pixel for each hidden unit:
+    unit ``i``'s weights, laid out as an image, are its "filter" (the eigenface-like
+    pictures of the faces notebooks). A convolutional encoder's first layer has one
+    ``kernel_size`` x ``kernel_size`` kernel per output channel (first input channel).
+    Each filter is scaled on its own to [-1, 1] (red positive, blue negative, white 0).
+
+    Parameters
+    ----------
+    estimator : fitted AutoencoderTransformer or VAETransformer
+        The model.
+    n : int, default=32
+        Filters to draw (the first ``n`` units or channels).
+    ncols : int, default=8
+        Filters per mosaic row.
+    image_shape : "auto", tuple or None, default="auto"
+        The input images' shape (dense encoders; see the module docstring).
+    ax : matplotlib Axes, default=None
+        Axes to draw on; None draws on a new figure.
+    cmap : str, default="RdBu_r"
+        A diverging colour map.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+        The axes drawn on.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from sklearn.datasets import load_digits
+    >>> from skvae import AutoencoderTransformer
+    >>> from skvae.plotting import plot_filters
+    >>> X = load_digits().data / 16
+    >>> ae = AutoencoderTransformer(hidden_layer_sizes=(16,), max_epochs=2,
+    ...                             random_state=0).fit(X)
+    >>> ax = plot_filters(ae, n=16)  # 2 rows of 8 filters of 8 x 8 pixels
+    >>> ax.images[0].get_array().shape
+    (17, 71)
+    """
+    import torch
+
+    first = next(m for m in estimator.net_.module_.encoder.modules()
+                 if isinstance(m, (torch.nn.Linear, torch.nn.Conv2d)))
+    weights = first.weight.detach().cpu().numpy().astype(np.float64)
+    if weights.ndim == 4:  # conv kernels (out, in, k, k): the first input channel
+        shape, weights = weights.shape[2:], weights[:, 0].reshape(len(weights), -1)
+    else:
+        n_features = estimator.n_features_in_
+        shape = resolve_image_shape(estimator, n_features, image_shape)
+        if shape is None:
+            raise ValueError(
+                f"plot_filters draws images, but the {n_features} input features are not "
+                "an image: pass image_shape=(height, width).")
+        weights = weights[:, :n_features]  # without a missing-value indicator's half
+    weights = weights[:n]
+    weights = weights / np.maximum(np.abs(weights).max(axis=1, keepdims=True), 1e-12)
+    ax = subplots(panel_size=max(4.0, 0.9 * ncols)) if ax is None else ax
+    show_mosaic(ax, image_mosaic(weights, shape, ncols=min(ncols, len(weights))), cmap,
+                value_range=(-1.0, 1.0))
+    ax.set_title(f"first-layer weights of {len(weights)} units")
+    return ax
