@@ -95,14 +95,14 @@ class AutoencoderNet(NeuralNet):
         return self
 
     def initialize_module(self):
-        """Build the module as skorch does, then start its decoder at the training data's
-        mean row (``input_fill_``, the column means; see
-        :meth:`skvae.modules.Autoencoder.init_output_bias`)."""
+        """Build the module as skorch does, then centre its encoder's input on the training
+        data's mean row and start its decoder there (``input_fill_``, the column means;
+        see :meth:`skvae.modules.Autoencoder.init_from_mean`)."""
         super().initialize_module()
         if self.input_fill_ is not None:
             criterion = self.criterion
-            self.module_.init_output_bias(
-                output_of_mean(self.input_fill_, criterion.kind, criterion.groups))
+            self.module_.init_from_mean(self.input_fill_, output_of_mean(
+                self.input_fill_, criterion.kind, criterion.groups))
         return self
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):

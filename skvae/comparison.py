@@ -70,6 +70,9 @@ class ComparisonData:
         A one-line description.
     net_params : dict, default={}
         Extra parameters of the networks (e.g. ``categorical_groups``).
+    layout : skvae.tabular.TableLayout or None, default=None
+        Tables: the layout that encoded the rows, so that figures can show ``column``
+        in its original units.
 
     Examples
     --------
@@ -92,6 +95,7 @@ class ComparisonData:
     column: str | None = None  # tables: the column drawn by manifold and sample plots
     description: str = ""
     net_params: dict = field(default_factory=dict)
+    layout: object = None  # tables: the TableLayout that encoded X_train and X_test
 
 
 def default_estimators(n_components=2, *, max_epochs=100, random_state=0, **net_params) -> dict:
@@ -258,7 +262,8 @@ def _table(name, frame, y, label_name, max_rows, random_state) -> ComparisonData
                     f"(quantile-normalised; {len(layout.states_)} with zero/missing "
                     f"states) and {len(layout.categorical_)} categorical ones (one-hot; "
                     f"{len(names) - len(layout.numeric_)} one-hot features in all)",
-        net_params=dict(categorical_groups=[list(g) for g in layout.groups_], batch_size=64))
+        net_params=dict(categorical_groups=[list(g) for g in layout.groups_], batch_size=64),
+        layout=layout)
 
 
 def _check_has_numbers(name, layout, label_name):

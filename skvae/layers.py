@@ -129,7 +129,7 @@ class FeatureBias(nn.Module):
 
     The last layer of :class:`ConvDecoder`, in place of the transposed convolution's
     one bias per channel, so that the decoder can start from the data's mean image
-    (see :meth:`skvae.modules.Autoencoder.init_output_bias`).
+    (see :meth:`skvae.modules.Autoencoder.init_from_mean`).
 
     Parameters
     ----------

@@ -61,7 +61,8 @@ def hand_written_training(X, seed, batch_size, epochs, device="cpu"):
     with torch.random.fork_rng(devices=[0] if torch.device(device).type == "cuda" else []):
         torch.manual_seed(int(np.random.RandomState(seed).randint(np.iinfo(np.int32).max)))
         module = Autoencoder(X.shape[1], 2, hidden_layer_sizes=(8,))
-        module.init_output_bias(X.mean(axis=0, dtype=np.float64).astype(np.float32))  # mean row
+        mean = X.mean(axis=0, dtype=np.float64).astype(np.float32)
+        module.init_from_mean(mean, output=mean)  # centred input, output starts at the mean
         module = module.to(device)
         criterion = ReconstructionLoss("mse")
         optimizer = torch.optim.Adam(module.parameters(), lr=1e-3)

@@ -155,3 +155,29 @@ def test_check_report_folder_says_when_nothing_can_be_written(monkeypatch, tmp_p
             r"\(Read-only file system\)\. Give a folder you can write to\.$")):
         check_report_folder(tmp_path / "report")
     assert STAGING_PREFIX.startswith(".")  # a hidden name, should one outlive a crash
+
+
+def test_table_figures_show_the_drawn_column_in_its_original_units(tmp_path):
+    from skvae import VAETransformer
+    from skvae.report import _manifold, _samples
+
+    rng = np.random.RandomState(0)
+    area = rng.uniform(40, 250, 300).round()
+    frame = pd.DataFrame({"area": area, "rooms": (area // 30).astype(int),
+                          "kind": rng.choice(["flat", "house"], 300),
+                          "price": 3000 * area + rng.normal(0, 20000, 300)})
+    path = tmp_path / "homes.csv"
+    frame.to_csv(path, index=False)
+    data = load_comparison(str(path), target="price")
+    assert data.column == "area" and data.layout is not None
+    vae = VAETransformer(2, max_epochs=5, random_state=0, **data.net_params).fit(data.X_train)
+    result = run_compare(data, {"VAE": PCA(2)}, verbose=0)  # the report's data, any method
+    colour_bar = _manifold(result, "VAE", vae)[0].figure.axes[-1]
+    (histogram,) = _samples(result.data, {"VAE": vae})[0]
+    for axis in (colour_bar.yaxis, histogram.xaxis):
+        assert axis.get_label_text() == "area (original units)"
+        labels = [float(t.get_text()) for t in axis.get_ticklabels()]
+        inside = [v for v, loc in zip(labels, axis.get_ticklocs(), strict=True)
+                  if abs(loc) <= 2]  # within two normalised units of the middle
+        assert min(inside) >= 40 - 1 and max(inside) <= 250 + 1  # square metres, not z
+        assert labels == sorted(labels) and max(labels) > 100
