@@ -6,7 +6,8 @@ Each model sets only what a newcomer from the notebooks would: ``n_components``,
 Everything else (hidden widths, KL warm-up, learning rate, initialisation) is skvae's.
 
 * MNIST: AE(32) and Fashion-MNIST AE(32) held-out MSE against PCA(32); VAE(20)
-  ``-score``; the 2-D VAE's 5-NN accuracy and trustworthiness (5,000 test digits).
+  ``-score``; the 2-D VAE's 5-NN accuracy and trustworthiness on all 10,000 test digits
+  (the first 5,000 are the harder half: 5-NN 0.73 there against 0.77 on all).
 * Conv VAE, 2-D, all of MNIST: each latent dimension's KL on the test digits
   (:func:`skvae.metrics.kl_per_dimension`), 5-NN, trustworthiness; the same with the
   notebook's 16-unit dense layer. Conv against dense VAEs at 16 and 32 dimensions.
@@ -48,8 +49,6 @@ PARTS = ("mnist", "fashion", "conv", "olivetti", "digits")
 FILES = {"mnist": "mnist.npz", "fashion": "fashion_mnist.npz", "conv": "mnist.npz",
          "olivetti": "olivetti_faces.npz"}
 SMOKE = dict(epochs=1, face_epochs=1, train_rows=300, test_rows=60)
-#: Test rows of the 2-D metrics (trustworthiness is quadratic in them).
-EMBED_ROWS = 5000
 FACES = dict(batch_size=32, lr=3e-3)
 CONV = dict(architecture="conv", image_shape=(1, 28, 28), reconstruction_loss="bce")
 
@@ -93,10 +92,9 @@ def vae_row(name, label, k, data, **params):
            "kl_test": kl_per_dimension(est, X_test).round(3).tolist(),
            "collapse_warning": collapse[0] if collapse else ""}
     if k == 2:
-        Z_train, Z_test = est.transform(X_train), est.transform(X_test[:EMBED_ROWS])
-        row["knn5"] = knn_accuracy(Z_train, y_train, Z_test, y_test[:EMBED_ROWS])
-        row["trustworthiness"] = float(trustworthiness(X_test[:EMBED_ROWS], Z_test,
-                                                       n_neighbors=5))
+        Z_train, Z_test = est.transform(X_train), est.transform(X_test)
+        row["knn5"] = knn_accuracy(Z_train, y_train, Z_test, y_test)
+        row["trustworthiness"] = float(trustworthiness(X_test, Z_test, n_neighbors=5))
     return row
 
 

@@ -178,3 +178,33 @@ def test_mask_noise_with_an_indicator_hides_entries_as_missing_ones_look():
     assert 0.25 < hidden.sum() / observed.sum() < 0.35
     clean = torch.cat([values * observed, observed], 1)
     assert torch.equal(ae.eval().corrupt(clean), clean)
+
+
+def test_init_from_mean_centres_the_encoders_input_and_starts_the_decoder_at_the_mean():
+    import torch
+
+    from skvae.modules import VariationalAutoencoder
+
+    torch.manual_seed(0)
+    vae = VariationalAutoencoder(4, 2, hidden_layer_sizes=(8,), missing_indicator=True)
+    mean = torch.tensor([0.5, 0.2, 0.9, 0.1])
+    vae.init_from_mean(mean, output=torch.logit(mean))
+    # the values half of the encoder's input is centred; the observed indicators are not
+    torch.testing.assert_close(vae.input_shift, torch.cat([mean, torch.zeros(4)]))
+    x = torch.cat([torch.rand(3, 4), torch.ones(3, 4)], dim=1)  # values, all observed
+    first = vae.encoder[0]
+    torch.testing.assert_close(vae.encode(x)[0],
+                               vae.encoder[1:](first(x - vae.input_shift)).chunk(2, -1)[0])
+    last = vae.decoder[-1]
+    torch.testing.assert_close(last.bias, torch.logit(mean))
+    assert "input_shift" in vae.state_dict()  # saved and loaded with the weights
+
+
+def test_a_fitted_estimator_centres_on_its_training_means(small_X):
+    import numpy as np
+
+    from skvae import AutoencoderTransformer
+
+    ae = AutoencoderTransformer(hidden_layer_sizes=(8,), max_epochs=1, random_state=0)
+    shift = ae.fit(small_X).net_.module_.input_shift.numpy()
+    np.testing.assert_allclose(shift, small_X.mean(axis=0), rtol=1e-6)
