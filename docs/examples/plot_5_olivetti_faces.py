@@ -61,8 +61,10 @@ plot_reconstructions(models, X_test[::16], n=10)
 # The first layer's weights, seen as images
 # -----------------------------------------
 # Each of the deep autoencoder's first 512 units looks at the face through a
-# 64 x 64 weight image; here are 32 of them (red positive, blue negative): smooth,
-# eigenface-like patterns of light and shade.
+# 64 x 64 weight image; here are 32 of them (red positive, blue negative). Every one
+# is face-shaped: eyes, mouths, glasses, light from one side. (Before the encoder saw
+# centred pixels, 30 of these 32 still looked like their random start: the units had
+# died, see the user guide's "Defaults".)
 ax = plot_filters(models["deep AE"], n=32, ncols=8)
 ax.figure.set_size_inches(9, 4.8)
 
@@ -126,4 +128,5 @@ vae = VAETransformer(2, max_epochs=epochs, batch_size=32, lr=3e-3, random_state=
 face_codes = vae.transform(X_train)
 print("sd of the VAE's codes per dimension:", face_codes.std(0).round(3))
 print("KL per dimension on held-out faces (nats):", kl_per_dimension(vae, X_test).round(2))
-plot_manifold(vae, n=10, extent=tuple(np.percentile(face_codes, [2, 98])))
+ax = plot_manifold(vae, n=10, extent=tuple(np.percentile(face_codes, [2, 98])))
+ax.figure.set_size_inches(7, 7)
