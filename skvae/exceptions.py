@@ -19,7 +19,8 @@ class TrainingDivergedError(ValueError):
     --------
     >>> import numpy as np
     >>> from skvae import AutoencoderTransformer, TrainingDivergedError
-    >>> X = np.full((10, 4), 1e30)  # squared errors overflow float32
+    >>> X = np.full((10, 4), 1e30)
+    >>> X[::2] *= -1  # +-1e30: squared errors overflow float32
     >>> try:
     ...     AutoencoderTransformer(hidden_layer_sizes=(8,), max_epochs=2).fit(X)
     ... except TrainingDivergedError as error:
