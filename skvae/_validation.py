@@ -461,7 +461,7 @@ def warn_on_collapse(estimator) -> None:
     """Warn (:class:`~skvae.exceptions.PosteriorCollapseWarning`) when latent dimensions
     of a fitted VAE carried less than :data:`ACTIVE_KL_NATS` in the last epoch: all of
     them, or any of up to :data:`PLOTTED_DIMENSIONS`. (Wider codes leave some unused
-    as a rule, e.g. 9 of 20 on MNIST after 10 epochs: the KL term prunes what the
+    as a rule, e.g. 2 of 20 on MNIST after 10 epochs: the KL term prunes what the
     decoder does not need.)"""
     kl_dims = estimator.history_[-1].get("train_kl_dims") if estimator.history_ else None
     dead = [i for i, kl in enumerate(kl_dims or ()) if kl < ACTIVE_KL_NATS]
