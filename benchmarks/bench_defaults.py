@@ -85,6 +85,7 @@ def ae_row(name, k, X_train, X_test, **params):
 
 
 def vae_row(name, label, k, data, **params):
+    """The row of a VAE fitted on ``data``'s training rows, and the fitted VAE."""
     X_train, X_test, y_train, y_test = data
     est, seconds, collapse = fit(VAETransformer(k, random_state=0, **params), X_train)
     row = {"part": name, "model": label, "hidden": hidden(est),
@@ -95,15 +96,15 @@ def vae_row(name, label, k, data, **params):
         Z_train, Z_test = est.transform(X_train), est.transform(X_test)
         row["knn5"] = knn_accuracy(Z_train, y_train, Z_test, y_test)
         row["trustworthiness"] = float(trustworthiness(X_test, Z_test, n_neighbors=5))
-    return row
+    return row, est
 
 
 def part_mnist(args):
     data = mnist_like(load_mnist, args)
     mnist = dict(max_epochs=args.epochs, batch_size=128)
     return [pca_row("mnist", 32, *data[:2]), ae_row("mnist", 32, *data[:2], **mnist),
-            vae_row("mnist", "VAE(20)", 20, data, reconstruction_loss="bce", **mnist),
-            vae_row("mnist", "VAE(2)", 2, data, reconstruction_loss="bce", **mnist)]
+            vae_row("mnist", "VAE(20)", 20, data, reconstruction_loss="bce", **mnist)[0],
+            vae_row("mnist", "VAE(2)", 2, data, reconstruction_loss="bce", **mnist)[0]]
 
 
 def part_fashion(args):
@@ -115,12 +116,12 @@ def part_fashion(args):
 def part_conv(args):
     data = mnist_like(load_mnist, args)
     mnist = dict(max_epochs=args.epochs, batch_size=128)
-    rows = [vae_row("conv", "conv VAE(2)", 2, data, **CONV, **mnist),
+    rows = [vae_row("conv", "conv VAE(2)", 2, data, **CONV, **mnist)[0],
             vae_row("conv", "conv VAE(2), dense (16,)", 2, data, hidden_layer_sizes=(16,),
-                    **CONV, **mnist)]
+                    **CONV, **mnist)[0]]
     for k in (16, 32):
-        rows.append(vae_row("conv", f"conv VAE({k})", k, data, **CONV, **mnist))
-        rows.append(vae_row("conv", f"VAE({k})", k, data, reconstruction_loss="bce", **mnist))
+        rows.append(vae_row("conv", f"conv VAE({k})", k, data, **CONV, **mnist)[0])
+        rows.append(vae_row("conv", f"VAE({k})", k, data, reconstruction_loss="bce", **mnist)[0])
     return rows
 
 
@@ -140,9 +141,9 @@ def part_olivetti(args):
     rows = [pca_row("olivetti", 16, X_train, X_test),
             ae_row("olivetti", 16, X_train, X_test, hidden_layer_sizes=(), **FACES, **epochs)]
     rows[-1]["model"] = "shallow AE(16)"
-    vae = vae_row("olivetti", "VAE(2)", 2, (X_train, X_test, y_train, y_test), **FACES, **epochs)
+    vae, model = vae_row("olivetti", "VAE(2)", 2, (X_train, X_test, y_train, y_test), **FACES,
+                         **epochs)
     pca = PCA(2, random_state=0).fit(X_train)
-    model = VAETransformer(2, random_state=0, **FACES, **epochs).fit(X_train)  # as vae_row
     vae["grid_pixel_variance"] = grid_variance(model.inverse_transform, model.transform(X_train))
     vae["pca_grid_pixel_variance"] = grid_variance(pca.inverse_transform, pca.transform(X_train))
     return [*rows, vae]

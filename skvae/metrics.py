@@ -110,8 +110,9 @@ def kl_per_dimension(vae, X) -> np.ndarray:
     from ._data import map_batches
     from ._validation import check_values, validate_rows
     from .likelihoods import gaussian_kl
+    from .vae import VAETransformer
 
-    if not hasattr(vae, "_score_rows") or not hasattr(vae, "kl_warmup"):
+    if not isinstance(vae, VAETransformer):
         raise TypeError(
             f"kl_per_dimension needs a fitted VAETransformer; got {type(vae).__name__}, whose "
             "codes have no posterior distribution. Fit a VAETransformer instead.")

@@ -225,7 +225,7 @@ def plot_history(estimator, *, keys=None, ax=None):
     axes = subplots(len(keys), panel_size=3.5) if ax is None else ax
     axes = given_axes(axes, len(keys), "plot_history")
     epochs = np.arange(1, len(history) + 1)
-    units = _history_units(estimator, vae="train_kl" in recorded)
+    units = _history_units(estimator, history, vae="train_kl" in recorded)
     for axis, key in zip(axes, keys, strict=True):
         for prefix in ("train", "valid"):
             name = f"{prefix}_{key}"
@@ -244,10 +244,9 @@ def plot_history(estimator, *, keys=None, ax=None):
     return axes
 
 
-def _history_units(estimator, vae: bool) -> dict:
+def _history_units(estimator, history, vae: bool) -> dict:
     """What each history term measures, and in which unit (the y-axis labels)."""
     if vae:
-        history = getattr(estimator, "history_", estimator)
         weighted = any(row.get("kl_weight", 1.0) != 1.0 for row in history)
         return {"loss": "recon + kl_weight * KL (nats per row)" if weighted
                 else "-ELBO (nats per row)", "recon": "-log-likelihood (nats per row)",
