@@ -283,10 +283,13 @@ def plot_manifold(estimator, *, n=15, extent=None, dims=(0, 1), fixed=None,
                 f"({np.shape(decoded)[1]} features): pass column=<name or index> to map one "
                 "column over the grid, or image_shape=(height, width)."
             )
-        # no gaps (as in the Keras tutorial): 1-pixel gaps shrunk to screen pixels are
-        # drawn unevenly
+        # no gaps in the image: 1-pixel gaps shrunk to screen pixels are drawn unevenly;
+        # thin lines between the tiles, drawn as lines, stay even at any size
         show_mosaic(ax, image_mosaic(decoded, shape, ncols=n, pad=0), cmap or "gray")
         _grid_ticks(ax, u, v, shape[-1], shape[-2])
+        for k in range(1, n):
+            ax.axvline(k * shape[-1] - 0.5, color="white", linewidth=0.5)
+            ax.axhline(k * shape[-2] - 0.5, color="white", linewidth=0.5)
     ax.set_xlabel(f"z{dims[0]}")
     ax.set_ylabel(f"z{dims[1]}")
     return ax
