@@ -2,14 +2,16 @@
 
 Contenders, each scoring rows by how abnormal they look (higher = more abnormal):
 
-* ``skvae AE``: ``OutlierDetector(AutoencoderTransformer(16, max_epochs=20))``, library
-  defaults otherwise (hidden layers (256, 128), squared error): the detector's default
-  score, the model's ``score_samples``;
-* ``skvae VAE``: ``OutlierDetector(VAETransformer(16, max_epochs=20))`` (the sigma-VAE:
+* ``skvae AE``: ``OutlierDetector(AutoencoderTransformer(16, max_epochs=40))``, library
+  defaults otherwise (hidden layers (512, 256) for 784 pixels, squared error): the
+  detector's default score, the model's ``score_samples``;
+* ``skvae VAE``: ``OutlierDetector(VAETransformer(16, max_epochs=40))`` (the sigma-VAE:
   Gaussian likelihood with a fitted variance; the score is the ELBO);
-* ``... per-feature``: the same fitted detectors scored with ``scoring="per_feature"``
-  (each feature's squared error in units of its training residual variance), and on
-  house prices ``... per-feature, max column``: each row's largest column score
+* ``... per-feature`` and ``... pathway``: the same fitted detectors scored with
+  ``scoring="per_feature"`` (each feature's squared error in units of its training
+  residual variance) and ``scoring="pathway"`` (the encoder's activations of the row
+  against those of its reconstruction, RAPP); on house prices also
+  ``... per-feature, max column``: each row's largest column score
   (``feature_scores(X).max(axis=1)``, the user guide's recipe for single-cell errors);
 * ``PyOD AutoEncoder`` and ``PyOD VAE``: PyOD's torch models with their defaults
   (``verbose=0``; PyOD standardises the features itself), scored by
@@ -32,6 +34,19 @@ training categories (uniformly among the others), half get a numeric column with
 non-zero value multiplied by 10 or by 0.1 (a unit or keying error). The outliers are
 the corrupted houses. Also reported for skvae: how often the corrupted column is the
 top (and among the top 3) of the row's ``feature_scores``.
+
+The image bars are checked on one configuration, ``skvae AE pathway`` with 40 epochs
+(``CHOSEN``), chosen before this script ran on the test images, on validation rows:
+train on one class of the first 50,000 training images, score the last 10,000
+(mean ROC AUC over the 10 classes; AE(16), library defaults otherwise):
+
+=================================  ======  =============
+score                              MNIST   Fashion-MNIST
+=================================  ======  =============
+estimator, 40 epochs               0.9759  0.9198
+per-feature, 20 / 40 epochs        --      0.9247 / 0.9265
+pathway (LedoitWolf), 40 epochs    0.9778  0.9317
+=================================  ======  =============
 
 Threads: torch 2 (``torch.set_num_threads``), BLAS at its default (2), and
 ``OMP_WAIT_POLICY=PASSIVE`` expected in the environment.
@@ -64,6 +79,9 @@ from skvae import AutoencoderTransformer, OutlierDetector, VAETransformer
 from skvae.datasets import load_fashion_mnist, load_house_prices, load_mnist
 from skvae.tabular import is_categorical
 
+#: The skvae configuration the image bars are checked on, chosen on validation rows
+#: (see the docstring) before this script ran on the test images.
+CHOSEN = "skvae AE pathway"
 SMOKE = dict(classes=[0], train_rows=300, test_rows=500, epochs=1, pyod_epochs=1,
              house_rounds=1, house_epochs=1, datasets=["mnist", "house_prices"])
 
@@ -82,15 +100,21 @@ class PCAError:
         return ((X - self.pca.inverse_transform(self.pca.transform(X))) ** 2).sum(axis=1)
 
 
+def scored(scoring):
+    """Minus a fitted detector's ``score_samples`` with ``scoring`` (no refit: ``fit``
+    fits what every scoring needs)."""
+    return lambda m, X: -m.set_params(scoring=scoring).score_samples(X)
+
+
 def skvae_scorers(name, table):
-    """The scores of one fitted ``OutlierDetector(scoring="per_feature")``: its default
-    (``scoring="estimator"``: the model's own ``score_samples``), per feature, and on
-    tables the row's largest column score."""
-    scorers = {name: lambda m, X: -m.estimator_.score_samples(X),
-               f"{name} per-feature": lambda m, X: -m.score_samples(X)}
+    """The scores of one fitted ``OutlierDetector``: its default (``scoring="estimator"``:
+    the model's own ``score_samples``), per feature, pathway, and on tables the row's
+    largest per-feature column score."""
+    scorers = {name: scored("estimator"), f"{name} per-feature": scored("per_feature"),
+               f"{name} pathway": scored("pathway")}
     if table:
-        scorers[f"{name} per-feature, max column"] = (
-            lambda m, X: m.feature_scores(X).max(axis=1).to_numpy())
+        scorers[f"{name} per-feature, max column"] = lambda m, X: (
+            m.set_params(scoring="per_feature").feature_scores(X).max(axis=1).to_numpy())
     return scorers
 
 
@@ -99,7 +123,7 @@ def contenders(args, n_components, epochs, device, table=False):
     by row name."""
     def detector(model):
         return lambda: OutlierDetector(model(n_components, max_epochs=epochs, random_state=0,
-                                             device=device), scoring="per_feature")
+                                             device=device), scoring="pathway")
 
     models = {
         "skvae AE": (detector(AutoencoderTransformer), skvae_scorers("skvae AE", table)),
@@ -209,7 +233,8 @@ def house_prices(args, device):
 def attribution(detector, corrupted, changed):
     """How often the corrupted column tops (or is among the top 3 of) its row's
     ``feature_scores``."""
-    scores = detector.feature_scores(corrupted.loc[list(changed)])
+    scores = detector.set_params(scoring="per_feature").feature_scores(
+        corrupted.loc[list(changed)])
     ranks = [list(scores.loc[r].sort_values(ascending=False).index).index(c)
              for r, c in changed.items()]
     return dict(top1_column=float(np.mean([r == 0 for r in ranks])),
@@ -231,16 +256,16 @@ def summary(rows):
 
 def checks(table):
     must = []
-    for data in ("mnist", "fashion_mnist"):  # the detectors' default scores
+    for data in ("mnist", "fashion_mnist"):  # the configuration chosen on validation rows
         auc = table[table.data == data].set_index("model")["mean_roc_auc"]
         if auc.empty:
             continue
-        best = max(auc["skvae AE"], auc["skvae VAE"])
+        best = auc[CHOSEN]
         pyod = [auc[m] for m in ("PyOD AutoEncoder", "PyOD VAE") if m in auc]
         bar = max(pyod) + 0.01 if pyod else float("nan")
-        must.append((f"4. {data}: best skvae mean ROC AUC >= best PyOD's + 0.01", best,
+        must.append((f"4. {data}: {CHOSEN} mean ROC AUC >= best PyOD's + 0.01", best,
                      f">= {bar:.4f}", bool(pyod) and best >= bar))
-        must.append((f"4. {data}: best skvae mean ROC AUC >= IsolationForest's", best,
+        must.append((f"4. {data}: {CHOSEN} mean ROC AUC >= IsolationForest's", best,
                      f">= {auc['IsolationForest']:.4f}", best >= auc["IsolationForest"]))
     return must
 
@@ -250,7 +275,7 @@ def main():
     parser.add_argument("--datasets", nargs="+", default=["mnist", "fashion_mnist",
                                                           "house_prices"])
     parser.add_argument("--classes", type=int, nargs="+", default=list(range(10)))
-    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--pyod-epochs", type=int, default=None,
                         help="PyOD's epoch_num (default: each PyOD model's own default)")
     parser.add_argument("--house-rounds", type=int, default=5)

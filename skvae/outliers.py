@@ -10,6 +10,9 @@ autoencoder), or whose evidence lower bound is low (the VAE), is an outlier.
   ``scoring="per_feature"`` minus the mean of each row's reconstruction terms, each
   squared error measured against that feature's own residual variance on the
   training rows.
+  With ``scoring="pathway"``, the log-density of the row's *pathway*: the
+  differences between the encoder's hidden activations of the row and of its
+  reconstruction (RAPP, Kim et al. 2020; :mod:`skvae._pathway`).
 * ``decision_function = score_samples - offset_`` and ``predict`` (+1 inlier, -1
   outlier), where ``offset_`` is the ``contamination`` quantile of the training scores.
 * ``feature_scores``: which features make a row an outlier, for attribution: each
@@ -32,6 +35,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import _validation
 from ._data import evenly_spaced_rows, map_batches
+from ._pathway import fit_pathway_density, pathway_scores
 from .autoencoder import AutoencoderTransformer
 from .likelihoods import _block_log_softmax, _elementwise_loss, reconstruction_error
 from .vae import VAETransformer
@@ -39,7 +43,7 @@ from .vae import VAETransformer
 __all__ = ["OutlierDetector"]
 
 #: What :class:`OutlierDetector` can rank rows by (see its ``scoring``).
-SCORINGS = ("estimator", "per_feature")
+SCORINGS = ("estimator", "per_feature", "pathway")
 #: Training rows (evenly spaced) on which the residual variances are estimated, and
 #: most squared errors held at once for it (64 MB).
 VARIANCE_ROWS, VARIANCE_VALUES = 10_000, 2**24
@@ -77,15 +81,18 @@ class OutlierDetector(OutlierMixin, BaseEstimator):
     contamination : float in (0, 0.5], default=0.1
         The expected share of outliers in the training data: the threshold
         ``offset_`` is this quantile of the training rows' scores.
-    scoring : {"estimator", "per_feature"}, default="estimator"
+    scoring : {"estimator", "per_feature", "pathway"}, default="estimator"
         ``"estimator"``: ``estimator_.score_samples`` (the AE: one scale for every
         feature; the VAE: the ELBO). ``"per_feature"``: each feature's error in units
-        of its own training error, as described above. Which is better depends on
-        the data (``benchmarks/bench_outliers.py``, mean ROC AUC of the AE): where
-        features differ in how predictable they are, ``"per_feature"`` helps
-        (Fashion-MNIST one-class 0.920 against 0.907; house prices with corrupted
-        cells 0.701 against 0.690); where the errors that matter are where the model
-        is usually least exact, it hurts (MNIST one-class 0.940 against 0.967: the
+        of its own training error, as described above. ``"pathway"``: the row and
+        its reconstruction both go through the encoder, and the differences of their
+        hidden activations and codes are scored by a Gaussian fitted to those of the
+        training rows (``pathway_density_``; RAPP, see :mod:`skvae._pathway`).
+        Mean ROC AUC of the AE in ``benchmarks/bench_outliers.py``: on images
+        ``"pathway"`` ranks best (see ``benchmarks/results/outliers-cpu.md``);
+        ``"per_feature"`` helps where features differ in how predictable they are
+        (Fashion-MNIST, single corrupted cells of house prices) and hurts where the
+        errors that matter are where the model is usually least exact (MNIST's
         strokes).
 
     Attributes
@@ -97,6 +104,9 @@ class OutlierDetector(OutlierMixin, BaseEstimator):
         (up to 10,000 evenly spaced ones), at least 1% of the features' mean; NaN for
         the features of one-hot blocks. None for ``reconstruction_loss="bce"`` (its
         terms are already likelihoods).
+    pathway_density_ : sklearn.covariance.LedoitWolf
+        The Gaussian of the training rows' pathways (up to 10,000 evenly spaced
+        rows), which ``scoring="pathway"`` scores rows by.
     offset_ : float
         The threshold on ``score_samples``: the ``contamination`` quantile of the
         training rows' scores (scikit-learn's name, as in
@@ -181,7 +191,10 @@ class OutlierDetector(OutlierMixin, BaseEstimator):
         self.n_features_in_ = self.estimator_.n_features_in_
         if hasattr(self.estimator_, "feature_names_in_"):
             self.feature_names_in_ = self.estimator_.feature_names_in_
-        self.residual_variance_ = _residual_variance(self.estimator_, X)
+        features, missing = _validated(self.estimator_, X)
+        self.residual_variance_ = _residual_variance(self.estimator_, features, missing)
+        self.pathway_density_ = fit_pathway_density(self.estimator_, features, missing,
+                                                    VARIANCE_ROWS)
         # as IsolationForest: the rows strictly below this quantile are the outliers
         self.offset_ = float(np.quantile(self.score_samples(X), self.contamination))
         return self
@@ -194,7 +207,9 @@ class OutlierDetector(OutlierMixin, BaseEstimator):
         the ELBO in nats (:class:`~skvae.VAETransformer`). ``"per_feature"``: minus
         the mean of the row's likelihood terms (:meth:`feature_scores`; a one-hot
         block is one term), each squared error in units of its feature's residual
-        variance.
+        variance. ``"pathway"``: the log-density (nats, up to a constant) of the
+        differences between the encoder's activations of the row and of its
+        reconstruction, under the Gaussian of the training rows' (``pathway_density_``).
 
         Parameters
         ----------
@@ -220,6 +235,9 @@ class OutlierDetector(OutlierMixin, BaseEstimator):
         check_is_fitted(self)
         if self.scoring == "estimator":
             return self.estimator_.score_samples(X)
+        if self.scoring == "pathway":
+            return pathway_scores(self.estimator_, *_validated(self.estimator_, X),
+                                  self.pathway_density_)
         estimator, scale = self.estimator_, self._scale()
         scores = _decoded_map(estimator, *_validated(estimator, X), lambda x_hat, x, seen: (
             -reconstruction_error(*_scaled(x_hat, x, scale), estimator.reconstruction_loss,
@@ -285,7 +303,8 @@ class OutlierDetector(OutlierMixin, BaseEstimator):
         the reconstruction's negative log-likelihood: the higher, the worse that
         feature is explained. Per feature:
 
-        * ``reconstruction_loss="mse"``: with ``scoring="per_feature"``,
+        * ``reconstruction_loss="mse"``: with ``scoring="per_feature"`` (or
+          ``"pathway"``, whose score has no per-feature terms),
           ``(x - x_hat)**2 / (2 * residual_variance_)``, the feature's Gaussian term
           in nats up to its constant. Otherwise the autoencoder's squared error
           ``(x - x_hat)**2`` in the model's feature units (those of ``X``; a
@@ -302,18 +321,17 @@ class OutlierDetector(OutlierMixin, BaseEstimator):
         A missing (NaN) entry scores 0: it is left out of the likelihood, as in
         ``score_samples``.
 
-        How they add up to ``score_samples``: for the autoencoder, and for either
-        model with ``scoring="per_feature"``, ``-score_samples(X)`` is
-        ``feature_scores(X).sum(axis=1)`` divided by the row's number of likelihood
-        terms: each observed plain feature and each one-hot block counts once (for a
-        DataFrame with categorical columns, ``len(layout_.numeric_) +
-        len(layout_.groups_)``, less each number the layout leaves to its state
+        How they add up to ``score_samples``: for the autoencoder with
+        ``scoring="estimator"``, and for either model with ``"per_feature"``,
+        ``-score_samples(X)`` is ``feature_scores(X).sum(axis=1)`` divided by the row's
+        number of likelihood terms: each observed plain feature and each one-hot block
+        counts once (for a DataFrame with categorical columns, ``len(layout_.numeric_)
+        + len(layout_.groups_)``, less each number the layout leaves to its state
         block: a missing value, or a zero of a column with a ``zero`` state). Without
-        blocks or gaps that is
-        ``feature_scores(X).mean(axis=1) == -score_samples(X)``. For the VAE's ELBO
-        (``scoring="estimator"``) the sum is ``-log p(x | z = mu)`` (with ``"mse"``,
-        less the constants): the ELBO's reconstruction term at the posterior mean
-        rather than averaged over the posterior, without the KL term.
+        blocks or gaps that is ``feature_scores(X).mean(axis=1) == -score_samples(X)``.
+        For the VAE's ELBO (``scoring="estimator"``) the sum is ``-log p(x | z = mu)``
+        (with ``"mse"``, less the constants): the ELBO's reconstruction term at the
+        posterior mean rather than averaged over the posterior, without the KL term.
 
         Parameters
         ----------
@@ -408,12 +426,11 @@ def _feature_terms(estimator, x_hat, target, observed, scale):
     return scores
 
 
-def _residual_variance(estimator, X):
+def _residual_variance(estimator, features, missing):
     """Each plain feature's mean squared reconstruction error over (up to
-    ``VARIANCE_ROWS`` evenly spaced) rows of ``X``, floored; NaN in one-hot blocks."""
+    ``VARIANCE_ROWS`` evenly spaced) validated rows, floored; NaN in one-hot blocks."""
     if estimator.reconstruction_loss != "mse":
         return None
-    features, missing = _validated(estimator, X)
     rows = evenly_spaced_rows(features, max(1, min(VARIANCE_ROWS, VARIANCE_VALUES
                                                    // features.shape[1])))
     squares = _decoded_map(estimator, rows, missing, lambda x_hat, x, seen: (

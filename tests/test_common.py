@@ -13,6 +13,8 @@ ESTIMATORS = [
     OutlierDetector(AutoencoderTransformer(max_epochs=5, hidden_layer_sizes=(16,),
                                            random_state=0)),
     OutlierDetector(VAETransformer(max_epochs=5, hidden_layer_sizes=(16,), random_state=0)),
+    OutlierDetector(AutoencoderTransformer(max_epochs=5, hidden_layer_sizes=(16,),
+                                           random_state=0), scoring="pathway"),
 ]
 
 
@@ -25,7 +27,8 @@ def declared(estimator) -> dict:
 
 
 #: The parameters each estimator was declared with, before any check ran.
-DECLARED = {(type(e), type(e.get_params().get("estimator"))): declared(e) for e in ESTIMATORS}
+DECLARED = {(type(e), type(e.get_params().get("estimator")), e.get_params().get("scoring")):
+            declared(e) for e in ESTIMATORS}
 
 
 @parametrize_with_checks(ESTIMATORS)
@@ -33,5 +36,6 @@ def test_sklearn_compatible_estimator(estimator, check):
     # each check raises AssertionError (with scikit-learn's message) when skvae breaks it
     check(estimator)
     # and whatever it fitted or set, the parameters a user declared are still theirs
-    key = (type(estimator), type(estimator.get_params().get("estimator")))
+    params = estimator.get_params()
+    key = (type(estimator), type(params.get("estimator")), params.get("scoring"))
     assert declared(estimator) == DECLARED[key]
