@@ -16,6 +16,16 @@ row's score is minus half its squared Mahalanobis distance under that Gaussian: 
 log-density in nats, up to a constant. This is RAPP's normalised score (NAP), with
 the shrunk covariance in place of a truncated SVD.
 
+Why a full covariance: measured on validation rows (train on one class of the first
+50,000 training images, score the last 10,000; AE(16), 40 epochs; mean over the 10
+classes), whitening only the principal components that explain 90% of the variance
+ranked about as well on Fashion-MNIST and MNIST (ROC AUC 0.9314 and 0.9796 against
+0.9317 and 0.9778), and a diagonal covariance too (0.9304, 0.9826), but on scikit-learn's
+digits (140 rows per class, 36 pathway numbers) both fell apart (0.807 and 0.908
+against 0.981): the rows that stand out do so along directions of little training
+variance. The price of the full covariance is a threshold fitted to the very rows
+the Gaussian was fitted to: see :class:`~skvae.OutlierDetector`'s notes.
+
 The hidden layers taken are the encoder's activations whose outputs are vectors
 (every hidden layer of a dense encoder; the dense layers after a convolutional
 encoder's flattening, not its feature maps, which would make the covariance

@@ -88,12 +88,8 @@ class OutlierDetector(OutlierMixin, BaseEstimator):
         its reconstruction both go through the encoder, and the differences of their
         hidden activations and codes are scored by a Gaussian fitted to those of the
         training rows (``pathway_density_``; RAPP, see :mod:`skvae._pathway`).
-        Mean ROC AUC of the AE in ``benchmarks/bench_outliers.py``: on images
-        ``"pathway"`` ranks best (see ``benchmarks/results/outliers-cpu.md``);
-        ``"per_feature"`` helps where features differ in how predictable they are
-        (Fashion-MNIST, single corrupted cells of house prices) and hurts where the
-        errors that matter are where the model is usually least exact (MNIST's
-        strokes).
+        ``benchmarks/bench_outliers.py``: ``"pathway"`` ranks images best, and single
+        corrupted table cells worst: there ``"per_feature"`` wins (user guide).
 
     Attributes
     ----------
@@ -130,6 +126,12 @@ class OutlierDetector(OutlierMixin, BaseEstimator):
     it (a one-class setting), keep the code small (``n_components``) so that the
     model cannot learn to copy any row, and stop before it overfits. Scores are
     deterministic and each row's does not depend on the others in the call.
+
+    The threshold is in-sample, as scikit-learn's checks require: ``predict`` flags
+    ``contamination`` of the training rows. New normal rows, which the model (and
+    with ``"pathway"`` its Gaussian) was not fitted to, score lower, so more of them
+    are flagged (figures in the user guide). To flag a share of new normal rows, set
+    ``offset_`` to that quantile of held-out normal rows' ``score_samples``.
 
     Examples
     --------
