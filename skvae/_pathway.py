@@ -71,36 +71,35 @@ def pathway_scores(estimator, features, missing: bool, density: LedoitWolf) -> n
 
 
 def _pathway_map(estimator, features, missing, per_batch) -> np.ndarray:
-    """``per_batch(pathway)`` over the batches of ``features``."""
+    """``per_batch(pathway)`` over the batches of ``features``: each pathway is the
+    encoder's vector-valued hidden activations and code for the row, less those for
+    its reconstruction (collected by forward hooks, registered once per call)."""
     module = estimator._eval_module()
     kind, groups = estimator.reconstruction_loss, estimator.groups_
-
-    def batch(x):
-        inputs, _, _ = estimator._split(x, missing)
-        path, code = _activations(estimator, module, inputs)
-        x_hat = decoder_mean(module.decode(code), kind, groups)
-        again = inputs.clone()
-        again[:, :x_hat.shape[1]] = x_hat  # a missing indicator's mask stays the row's
-        return per_batch(path - _activations(estimator, module, again)[0])
-
-    return finite_output(map_batches(batch, features, estimator._device), "pathways",
-                         features)
-
-
-def _activations(estimator, module, inputs) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(pathway, code)``: the encoder's vector-valued hidden activations for ``inputs``,
-    then the code, side by side; and the code."""
     hidden = []
 
     def keep(layer, args, output):
-        if output.ndim == 2:
+        if output.ndim == 2:  # a conv encoder's feature maps are left out
             hidden.append(output)
+
+    def encode(inputs):
+        hidden.clear()
+        code = estimator._encode(module, inputs)
+        return torch.cat([*hidden, code], dim=1), code
+
+    def batch(x):
+        inputs, _, _ = estimator._split(x, missing)
+        path, code = encode(inputs)
+        x_hat = decoder_mean(module.decode(code), kind, groups)
+        again = inputs.clone()
+        again[:, :x_hat.shape[1]] = x_hat  # a missing indicator's mask stays the row's
+        return per_batch(path - encode(again)[0])
 
     hooks = [layer.register_forward_hook(keep) for layer in module.encoder.modules()
              if isinstance(layer, _ACTIVATION_TYPES)]
     try:
-        code = estimator._encode(module, inputs)
+        result = map_batches(batch, features, estimator._device)
     finally:
         for hook in hooks:
             hook.remove()
-    return torch.cat([*hidden, code], dim=1), code
+    return finite_output(result, "pathways", features)
